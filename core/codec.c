@@ -1,0 +1,100 @@
+/*
+** codec.c -- varints and bit-packing (see codec.h for the layout).
+**
+** The unpacker is specialised per width for full blocks: with a constant
+** width the shift and mask of every value are compile-time constants, the
+** loop has no branches, and GCC unrolls it.  Partial blocks (the tail of a
+** postings list) take the same code with a variable width.
+*/
+#include "codec.h"
+
+#include <string.h>
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "gg's codecs assume a little-endian machine"
+#endif
+
+static inline uint64_t load64(const uint8_t *p) {
+  uint64_t w;
+  memcpy(&w, p, sizeof w);
+  return w;
+}
+
+unsigned gg_bits_needed(const uint32_t *in, unsigned n) {
+  uint32_t all = 0;
+  for (unsigned i = 0; i < n; i++) all |= in[i];
+  return all ? 32u - (unsigned)__builtin_clz(all) : 0u;
+}
+
+size_t gg_pack(uint8_t *out, const uint32_t *in, unsigned n, unsigned bits) {
+  size_t nbytes = gg_packed_bytes(n, bits);
+  memset(out, 0, nbytes + GG_PACK_PAD);
+  if (bits == 0) return 0;
+  for (unsigned i = 0; i < n; i++) {
+    size_t bit = (size_t)i * bits;
+    uint64_t w = load64(out + (bit >> 3));
+    w |= (uint64_t)in[i] << (bit & 7);
+    memcpy(out + (bit >> 3), &w, sizeof w);
+  }
+  return nbytes;
+}
+
+static inline __attribute__((always_inline)) void unpack_width(uint32_t *out, const uint8_t *in,
+                                                                unsigned n, unsigned bits) {
+  const uint64_t mask = bits == 32 ? 0xffffffffu : ((uint64_t)1 << bits) - 1;
+  for (unsigned i = 0; i < n; i++) {
+    size_t bit = (size_t)i * bits;
+    out[i] = (uint32_t)((load64(in + (bit >> 3)) >> (bit & 7)) & mask);
+  }
+}
+
+#define GG_UNPACK_FULL(B) \
+  case B: unpack_width(out, in, GG_BLOCK, B); return;
+
+void gg_unpack(uint32_t *out, const uint8_t *in, unsigned n, unsigned bits) {
+  if (bits == 0) {
+    memset(out, 0, n * sizeof *out);
+    return;
+  }
+  if (n == GG_BLOCK) {
+    switch (bits) {
+      GG_UNPACK_FULL(1) GG_UNPACK_FULL(2) GG_UNPACK_FULL(3) GG_UNPACK_FULL(4)
+      GG_UNPACK_FULL(5) GG_UNPACK_FULL(6) GG_UNPACK_FULL(7) GG_UNPACK_FULL(8)
+      GG_UNPACK_FULL(9) GG_UNPACK_FULL(10) GG_UNPACK_FULL(11) GG_UNPACK_FULL(12)
+      GG_UNPACK_FULL(13) GG_UNPACK_FULL(14) GG_UNPACK_FULL(15) GG_UNPACK_FULL(16)
+      GG_UNPACK_FULL(17) GG_UNPACK_FULL(18) GG_UNPACK_FULL(19) GG_UNPACK_FULL(20)
+      GG_UNPACK_FULL(21) GG_UNPACK_FULL(22) GG_UNPACK_FULL(23) GG_UNPACK_FULL(24)
+      GG_UNPACK_FULL(25) GG_UNPACK_FULL(26) GG_UNPACK_FULL(27) GG_UNPACK_FULL(28)
+      GG_UNPACK_FULL(29) GG_UNPACK_FULL(30) GG_UNPACK_FULL(31) GG_UNPACK_FULL(32)
+      default: break;
+    }
+  }
+  unpack_width(out, in, n, bits);
+}
+
+size_t gg_varint_put(uint8_t *p, uint64_t v) {
+  size_t n = 0;
+  while (v >= 0x80) {
+    p[n++] = (uint8_t)(v | 0x80);
+    v >>= 7;
+  }
+  p[n++] = (uint8_t)v;
+  return n;
+}
+
+int gg_varint_get(const uint8_t **pp, const uint8_t *end, uint64_t *v) {
+  const uint8_t *p = *pp;
+  uint64_t r = 0;
+  for (unsigned shift = 0; shift < 70; shift += 7) {
+    if (p >= end) return -1;
+    uint8_t c = *p++;
+    if (shift == 63 && c > 1) return -1;  /* would overflow 64 bits */
+    r |= (uint64_t)(c & 0x7f) << shift;
+    if (!(c & 0x80)) {
+      *v = r;
+      *pp = p;
+      return 0;
+    }
+  }
+  return -1;
+}

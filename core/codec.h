@@ -1,0 +1,47 @@
+/*
+** codec.h -- integer codecs for postings: LEB128 varints and bit-packed
+** blocks of up to GG_BLOCK values.
+**
+** Bit-packing layout: value i of a block occupies bits [i*b, i*b+b) of the
+** byte string, little-endian bit order (bit k of the string is bit k%8 of
+** byte k/8).  A block of n values of width b takes gg_packed_bytes(n, b) =
+** ceil(n*b/8) bytes.  b is 0..32; b = 0 encodes n zeros in no bytes.
+**
+** Decoders read whole 64-bit words, so the input must stay readable for
+** GG_PACK_PAD bytes past the packed bytes.  Index files guarantee this (a
+** footer always follows the data); in-memory callers must pad.
+*/
+#ifndef GG_CODEC_H
+#define GG_CODEC_H
+#include <stddef.h>
+#include <stdint.h>
+
+#define GG_BLOCK 128        /* values per full block */
+#define GG_PACK_PAD 8       /* readable slack needed after packed bytes */
+#define GG_VARINT_MAX 10    /* bytes of the longest uint64 varint */
+
+static inline size_t gg_packed_bytes(unsigned n, unsigned bits) {
+  return ((size_t)n * bits + 7) / 8;
+}
+
+/* Smallest width that holds every value in in[0..n). */
+unsigned gg_bits_needed(const uint32_t *in, unsigned n);
+
+/* Pack n (<= GG_BLOCK) values of width bits into out, which must have
+** gg_packed_bytes(n,bits) + GG_PACK_PAD writable bytes.  Returns the bytes
+** used.  Values must fit in bits (the caller computed bits with
+** gg_bits_needed). */
+size_t gg_pack(uint8_t *out, const uint32_t *in, unsigned n, unsigned bits);
+
+/* Unpack n (<= GG_BLOCK) values of width bits (<= 32).  Reads
+** gg_packed_bytes(n,bits) + GG_PACK_PAD bytes of in. */
+void gg_unpack(uint32_t *out, const uint8_t *in, unsigned n, unsigned bits);
+
+/* Write v as a LEB128 varint into p (GG_VARINT_MAX bytes room); returns length. */
+size_t gg_varint_put(uint8_t *p, uint64_t v);
+
+/* Read a varint from [*pp, end).  Returns 0 and advances *pp, or -1 when the
+** varint is truncated or longer than 10 bytes (corrupt input). */
+int gg_varint_get(const uint8_t **pp, const uint8_t *end, uint64_t *v);
+
+#endif

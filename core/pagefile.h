@@ -1,0 +1,70 @@
+/*
+** pagefile.h -- the container every gg index file uses (docs/FORMAT.md, "Files").
+**
+**   [header 32 B][data ...][section table][page CRC table][footer 48 B]
+**
+** The data and the section table are covered by one CRC-32 per 4096-byte
+** page, checked lazily: a reader asks for a byte range and gets it only
+** after every page the range touches has matched its CRC (checked once per
+** page per open).  So a damaged part is reported exactly when a query reads
+** it, while opening a file reads only the header, the footer and the
+** section table.
+*/
+#ifndef GG_PAGEFILE_H
+#define GG_PAGEFILE_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "gg/gg.h"
+
+#define GG_PAGE_SIZE 4096u
+#define GG_FORMAT_VERSION 1u
+#define GG_HEADER_SIZE 32u
+#define GG_FOOTER_SIZE 48u
+#define GG_SECTION_ENTRY 24u
+
+/* Magic numbers: 8 bytes, "GGxxx\r\n\x1a" in the style of PNG, so that a
+** text-mode transfer that mangles line ends is caught. */
+extern const char GG_MAGIC_SEGMENT[8];
+extern const char GG_MAGIC_MANIFEST[8];
+
+/* ---- writing -------------------------------------------------------- */
+typedef struct gg_pfw gg_pfw;
+
+/* Create path (which must not exist) and write its header. */
+int gg_pfw_create(const char *path, const char magic[8], gg_pfw **out, gg_error *err);
+/* Append bytes; errors are sticky and reported by gg_pfw_finish. */
+void gg_pfw_write(gg_pfw *w, const void *p, size_t n);
+uint64_t gg_pfw_offset(const gg_pfw *w);
+/* Record that [off, off+len) is section `kind` (GG_SEC_*). */
+void gg_pfw_section(gg_pfw *w, uint32_t kind, uint64_t off, uint64_t len);
+/* Write section table, CRC table and footer, fsync and close.  Frees w
+** whatever the outcome; on failure the file is removed.  *size receives the
+** final file size (may be NULL). */
+int gg_pfw_finish(gg_pfw *w, uint64_t *size, gg_error *err);
+/* Close and remove the file; frees w. */
+void gg_pfw_abort(gg_pfw *w);
+
+/* ---- reading -------------------------------------------------------- */
+typedef struct gg_pfr gg_pfr;
+
+int gg_pfr_open(const char *path, const char magic[8], gg_pfr **out, gg_error *err);
+void gg_pfr_close(gg_pfr *r);
+const char *gg_pfr_path(const gg_pfr *r);
+
+/* The verified bytes [off, off+len) of the file, or NULL with a
+** GG_ECORRUPT error naming the file and offset.  The returned pointer stays
+** valid until gg_pfr_close; GG_PACK_PAD further bytes are always mapped. */
+const uint8_t *gg_pfr_get(gg_pfr *r, uint64_t off, uint64_t len, gg_error *err);
+
+/* Offset and length of section kind; GG_ECORRUPT if it is missing. */
+int gg_pfr_section(gg_pfr *r, uint32_t kind, uint64_t *off, uint64_t *len, gg_error *err);
+
+/* Check every page CRC and the whole-file CRC (gg-index check). */
+int gg_pfr_verify_all(gg_pfr *r, gg_error *err);
+
+/* Durability helpers shared by writers. */
+int gg_fsync_dir(const char *dir, gg_error *err);
+
+#endif

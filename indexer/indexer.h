@@ -1,0 +1,86 @@
+/*
+** indexer.h -- internal interfaces of the write path.  One section per
+** source file; nothing here is public (the public entry is gg_build()).
+*/
+#ifndef GG_INDEXER_H
+#define GG_INDEXER_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../core/analyze.h"
+#include "../core/buf.h"
+#include "../core/pagefile.h"
+#include "gg/gg.h"
+
+/* ---- spool.c: append-only byte store that spills to a temp file ------ */
+/* Bytes stay in memory up to a threshold, then move to an unlinked
+** temporary file in dir, so a crash leaves nothing behind. */
+typedef struct gg_spool gg_spool;
+int gg_spool_open(const char *dir, size_t mem_threshold, gg_spool **out, gg_error *err);
+void gg_spool_write(gg_spool *s, const void *p, size_t n); /* errors sticky */
+uint64_t gg_spool_size(const gg_spool *s);
+/* Append the whole content to w. */
+int gg_spool_copy_to(gg_spool *s, gg_pfw *w, gg_error *err);
+/* Map the whole content read-only; valid until gg_spool_close. */
+int gg_spool_map(gg_spool *s, const uint8_t **p, gg_error *err);
+int gg_spool_status(gg_spool *s, gg_error *err);
+void gg_spool_close(gg_spool *s);
+
+/* ---- walk.c: inputs -> documents ------------------------------------ */
+typedef struct gg_doc {
+  const char *id;
+  size_t id_len;
+  const char *title;
+  size_t title_len;
+  const char *text;
+  size_t text_len;
+} gg_doc;
+
+/* Called once per document, in a deterministic order (paths in argument
+** order, folder entries sorted bytewise, lines in file order).  The
+** pointers are valid only during the call.  A non-zero return stops the
+** walk and is returned. */
+typedef int (*gg_doc_fn)(void *ctx, const gg_doc *doc);
+
+typedef struct gg_walk {
+  size_t max_doc_bytes;
+  void (*warn)(void *ctx, const char *msg);
+  void *warn_ctx;
+  uint64_t skipped;       /* OUT: inputs skipped with a warning */
+  uint64_t input_bytes;   /* OUT: bytes read after decompression */
+  uint64_t raw_done;      /* OUT: on-disk bytes consumed so far (for progress) */
+} gg_walk;
+
+/* Sum of on-disk sizes of the indexable files under paths (for ETA). */
+uint64_t gg_walk_raw_total(const char *const *paths, size_t npaths);
+int gg_walk_run(gg_walk *w, const char *const *paths, size_t npaths, gg_doc_fn fn, void *ctx,
+                gg_error *err);
+
+/* ---- segwrite.c: one segment file ----------------------------------- */
+typedef struct gg_segw gg_segw;
+int gg_segw_open(const char *path, const char *tmp_dir, gg_segw **out, gg_error *err);
+/* Phase 1, every document in order: stored fields and length. */
+int gg_segw_add_doc(gg_segw *s, const gg_doc *doc, uint32_t ntokens, gg_error *err);
+/* Phase 2, terms in strictly increasing byte order; within a term,
+** documents in increasing order.  positions[0..tf) ascending. */
+int gg_segw_term_begin(gg_segw *s, const char *term, size_t len, gg_error *err);
+int gg_segw_term_doc(gg_segw *s, uint32_t doc, const uint32_t *positions, uint32_t tf,
+                     gg_error *err);
+int gg_segw_term_end(gg_segw *s, gg_error *err);
+/* Write everything else, fsync, close.  Frees s. */
+int gg_segw_finish(gg_segw *s, gg_build_stats *stats, uint64_t *file_size, gg_error *err);
+void gg_segw_abort(gg_segw *s);
+uint32_t gg_segw_docs(const gg_segw *s);
+
+/* ---- invert.c: bounded-memory inversion into sorted runs ------------ */
+typedef struct gg_inverter gg_inverter;
+int gg_inverter_new(const char *tmp_dir, size_t memory_budget, gg_inverter **out, gg_error *err);
+/* Add one document's terms (analysed by the caller's analyser). */
+int gg_inverter_add(gg_inverter *inv, gg_analyzer *an, uint32_t doc, const gg_doc *d,
+                    uint32_t *ntokens, gg_error *err);
+/* Merge all runs and feed every term's postings to s. */
+int gg_inverter_finish(gg_inverter *inv, gg_segw *s, gg_error *err);
+uint64_t gg_inverter_runs(const gg_inverter *inv);
+void gg_inverter_free(gg_inverter *inv);
+
+#endif

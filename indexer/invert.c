@@ -1,0 +1,374 @@
+/*
+** invert.c -- in-memory inversion with a memory budget, sorted runs and
+** their merge.
+**
+** Documents arrive in increasing id order.  Each term accumulates its
+** postings in a "run record": for each document, varint(doc gap - 1),
+** varint(tf) and tf varints of position gaps (gap - 1, the first relative to
+** -1).  When the accounted memory passes the budget, all terms are sorted
+** bytewise and written as one run to a temporary file, and the table starts
+** empty.  A run covers a contiguous range of documents, so the postings of a
+** term over the whole collection are its run records concatenated in run
+** order; the final merge is a k-way merge on the term only.
+**
+** Run file: repeated { varint term_len, term bytes, varint df,
+** varint record_len, record bytes }, terms strictly increasing.
+*/
+#define _GNU_SOURCE
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/codec.h"
+#include "../core/err.h"
+#include "indexer.h"
+
+#define ARENA_CHUNK (1u << 20)
+#define RUN_SPOOL_MEM (4u << 20)
+
+typedef struct term_acc {
+  char *term;         /* in the arena */
+  uint32_t len;
+  uint32_t hash;
+  uint32_t df;
+  int64_t last_doc;   /* -1 before the first document of this run */
+  gg_buf rec;         /* run record */
+} term_acc;
+
+typedef struct tok {
+  uint32_t term;      /* index in terms[] */
+  uint32_t pos;
+} tok;
+
+typedef struct arena_chunk {
+  struct arena_chunk *next;
+  size_t used;
+  char data[];
+} arena_chunk;
+
+struct gg_inverter {
+  char *tmp_dir;
+  size_t budget;
+  size_t used;               /* accounted bytes of the current run */
+  term_acc *terms;
+  uint32_t nterms, terms_cap;
+  uint32_t *slots;           /* open addressing: 0 empty, else term index + 1 */
+  uint32_t nslots;           /* power of two */
+  arena_chunk *arena;
+  tok *toks;
+  size_t ntoks, toks_cap;
+  uint32_t *scratch;         /* positions while merging */
+  size_t scratch_cap;
+  gg_spool **runs;
+  size_t nruns;
+  int rc;                    /* error raised inside the token callback */
+};
+
+int gg_inverter_new(const char *tmp_dir, size_t budget, gg_inverter **out, gg_error *err) {
+  *out = NULL;
+  gg_inverter *v = calloc(1, sizeof *v);
+  if (!v || !(v->tmp_dir = strdup(tmp_dir))) {
+    free(v);
+    return gg_nomem(err);
+  }
+  v->budget = budget;
+  *out = v;
+  return GG_OK;
+}
+
+static void table_reset(gg_inverter *v) {
+  for (uint32_t i = 0; i < v->nterms; i++) gg_buf_free(&v->terms[i].rec);
+  free(v->terms);
+  free(v->slots);
+  while (v->arena) {
+    arena_chunk *n = v->arena->next;
+    free(v->arena);
+    v->arena = n;
+  }
+  v->terms = NULL;
+  v->slots = NULL;
+  v->nterms = v->terms_cap = v->nslots = 0;
+  v->used = 0;
+}
+
+void gg_inverter_free(gg_inverter *v) {
+  if (!v) return;
+  table_reset(v);
+  for (size_t i = 0; i < v->nruns; i++) gg_spool_close(v->runs[i]);
+  free(v->runs);
+  free(v->toks);
+  free(v->scratch);
+  free(v->tmp_dir);
+  free(v);
+}
+
+uint64_t gg_inverter_runs(const gg_inverter *v) { return v->nruns; }
+
+static char *arena_copy(gg_inverter *v, const char *s, size_t n) {
+  if (!v->arena || v->arena->used + n > ARENA_CHUNK) {
+    arena_chunk *c = malloc(sizeof *c + ARENA_CHUNK);
+    if (!c) return NULL;
+    c->next = v->arena;
+    c->used = 0;
+    v->arena = c;
+    v->used += ARENA_CHUNK;
+  }
+  char *p = v->arena->data + v->arena->used;
+  memcpy(p, s, n);
+  v->arena->used += n;
+  return p;
+}
+
+static uint32_t hash_term(const char *s, size_t n) {
+  uint32_t h = 2166136261u;
+  for (size_t i = 0; i < n; i++) h = (h ^ (uint8_t)s[i]) * 16777619u;
+  return h;
+}
+
+static int grow_slots(gg_inverter *v) {
+  uint32_t n = v->nslots ? v->nslots * 2 : 1u << 14;
+  uint32_t *s = calloc(n, sizeof *s);
+  if (!s) return GG_ENOMEM;
+  for (uint32_t i = 0; i < v->nterms; i++) {
+    uint32_t j = v->terms[i].hash & (n - 1);
+    while (s[j]) j = (j + 1) & (n - 1);
+    s[j] = i + 1;
+  }
+  v->used += (size_t)(n - v->nslots) * sizeof *s;
+  free(v->slots);
+  v->slots = s;
+  v->nslots = n;
+  return GG_OK;
+}
+
+/* Index of term in the table, inserted if new; UINT32_MAX on OOM. */
+static uint32_t intern(gg_inverter *v, const char *s, size_t n) {
+  if ((uint64_t)(v->nterms + 1) * 2 > v->nslots && grow_slots(v)) return UINT32_MAX;
+  uint32_t h = hash_term(s, n);
+  uint32_t j = h & (v->nslots - 1);
+  for (;;) {
+    uint32_t k = v->slots[j];
+    if (!k) break;
+    term_acc *t = &v->terms[k - 1];
+    if (t->hash == h && t->len == n && memcmp(t->term, s, n) == 0) return k - 1;
+    j = (j + 1) & (v->nslots - 1);
+  }
+  if (v->nterms == v->terms_cap) {
+    uint32_t cap = v->terms_cap ? v->terms_cap * 2 : 4096;
+    term_acc *t = realloc(v->terms, cap * sizeof *t);
+    if (!t) return UINT32_MAX;
+    v->used += (size_t)(cap - v->terms_cap) * sizeof *t;
+    v->terms = t;
+    v->terms_cap = cap;
+  }
+  term_acc *t = &v->terms[v->nterms];
+  memset(t, 0, sizeof *t);
+  if (!(t->term = arena_copy(v, s, n))) return UINT32_MAX;
+  t->len = (uint32_t)n;
+  t->hash = h;
+  t->last_doc = -1;
+  v->slots[j] = v->nterms + 1;
+  return v->nterms++;
+}
+
+static int on_token(void *ctx, const char *term, size_t len, uint32_t pos, size_t start,
+                    size_t end) {
+  (void)start;
+  (void)end;
+  gg_inverter *v = ctx;
+  uint32_t id = intern(v, term, len);
+  if (id == UINT32_MAX) return GG_ENOMEM;
+  if (v->ntoks == v->toks_cap) {
+    size_t cap = v->toks_cap ? v->toks_cap * 2 : 4096;
+    tok *t = realloc(v->toks, cap * sizeof *t);
+    if (!t) return GG_ENOMEM;
+    v->toks = t;
+    v->toks_cap = cap;
+  }
+  v->toks[v->ntoks].term = id;
+  v->toks[v->ntoks].pos = pos;
+  v->ntoks++;
+  return 0;
+}
+
+static int cmp_tok(const void *a, const void *b) {
+  const tok *x = a, *y = b;
+  if (x->term != y->term) return x->term < y->term ? -1 : 1;
+  return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+static const gg_inverter *sort_ctx;
+static int cmp_term_idx(const void *a, const void *b) {
+  const term_acc *x = &sort_ctx->terms[*(const uint32_t *)a];
+  const term_acc *y = &sort_ctx->terms[*(const uint32_t *)b];
+  size_t m = x->len < y->len ? x->len : y->len;
+  int c = memcmp(x->term, y->term, m);
+  return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+/* Write the table as one sorted run and empty it. */
+static int flush_run(gg_inverter *v, size_t mem_threshold, gg_error *err) {
+  if (v->nterms == 0) return GG_OK;
+  uint32_t *order = malloc((size_t)v->nterms * sizeof *order);
+  gg_spool **runs = realloc(v->runs, (v->nruns + 1) * sizeof *runs);
+  if (!order || !runs) {
+    free(order);
+    if (runs) v->runs = runs;
+    return gg_nomem(err);
+  }
+  v->runs = runs;
+  for (uint32_t i = 0; i < v->nterms; i++) order[i] = i;
+  sort_ctx = v;
+  qsort(order, v->nterms, sizeof *order, cmp_term_idx);
+  gg_spool *sp;
+  int rc = gg_spool_open(v->tmp_dir, mem_threshold, &sp, err);
+  if (rc != GG_OK) {
+    free(order);
+    return rc;
+  }
+  v->runs[v->nruns++] = sp;
+  uint8_t hdr[3 * GG_VARINT_MAX + 256];
+  for (uint32_t i = 0; i < v->nterms; i++) {
+    term_acc *t = &v->terms[order[i]];
+    size_t n = gg_varint_put(hdr, t->len);
+    memcpy(hdr + n, t->term, t->len);
+    n += t->len;
+    n += gg_varint_put(hdr + n, t->df);
+    n += gg_varint_put(hdr + n, t->rec.n);
+    gg_spool_write(sp, hdr, n);
+    gg_spool_write(sp, t->rec.p, t->rec.n);
+    gg_buf_free(&t->rec);
+  }
+  free(order);
+  table_reset(v);
+  return gg_spool_status(sp, err);
+}
+
+int gg_inverter_add(gg_inverter *v, gg_analyzer *an, uint32_t doc, const gg_doc *d,
+                    uint32_t *ntokens, gg_error *err) {
+  v->ntoks = 0;
+  uint32_t pos = 0;
+  int rc = gg_analyze(an, d->title, d->title_len, &pos, on_token, v);
+  if (rc == 0) rc = gg_analyze(an, d->text, d->text_len, &pos, on_token, v);
+  if (rc) return rc == GG_ENOMEM ? gg_nomem(err) : gg_fail(err, rc, "analysis failed");
+  *ntokens = pos;
+  qsort(v->toks, v->ntoks, sizeof *v->toks, cmp_tok);
+  uint8_t tmp[GG_VARINT_MAX];
+  for (size_t i = 0; i < v->ntoks;) {
+    size_t j = i;
+    while (j < v->ntoks && v->toks[j].term == v->toks[i].term) j++;
+    term_acc *t = &v->terms[v->toks[i].term];
+    size_t before = t->rec.cap;
+    gg_buf_reserve(&t->rec, 2 * GG_VARINT_MAX + (j - i) * 3);
+    gg_buf_put(&t->rec, tmp, gg_varint_put(tmp, (uint64_t)((int64_t)doc - t->last_doc - 1)));
+    gg_buf_put(&t->rec, tmp, gg_varint_put(tmp, j - i));
+    int64_t prev = -1;
+    for (size_t k = i; k < j; k++) {
+      gg_buf_put(&t->rec, tmp, gg_varint_put(tmp, (uint64_t)((int64_t)v->toks[k].pos - prev - 1)));
+      prev = v->toks[k].pos;
+    }
+    if (t->rec.oom) return gg_nomem(err);
+    v->used += t->rec.cap - before;
+    t->last_doc = doc;
+    t->df++;
+    i = j;
+  }
+  if (v->used > v->budget) return flush_run(v, RUN_SPOOL_MEM, err);
+  return GG_OK;
+}
+
+typedef struct run_reader {
+  const uint8_t *p, *end;
+  const uint8_t *term;
+  size_t len;
+  uint64_t df;
+  const uint8_t *rec;
+  size_t rec_len;
+  int done;
+} run_reader;
+
+static int run_next(run_reader *r, gg_error *err) {
+  if (r->p >= r->end) {
+    r->done = 1;
+    return GG_OK;
+  }
+  uint64_t len, df, n;
+  if (gg_varint_get(&r->p, r->end, &len) || len > (uint64_t)(r->end - r->p))
+    return gg_fail(err, GG_EIO, "temporary run file damaged");
+  r->term = r->p;
+  r->len = (size_t)len;
+  r->p += len;
+  if (gg_varint_get(&r->p, r->end, &df) || gg_varint_get(&r->p, r->end, &n) ||
+      n > (uint64_t)(r->end - r->p))
+    return gg_fail(err, GG_EIO, "temporary run file damaged");
+  r->df = df;
+  r->rec = r->p;
+  r->rec_len = (size_t)n;
+  r->p += n;
+  return GG_OK;
+}
+
+static int cmp_run_term(const run_reader *a, const run_reader *b) {
+  size_t m = a->len < b->len ? a->len : b->len;
+  int c = memcmp(a->term, b->term, m);
+  return c ? c : (a->len > b->len) - (a->len < b->len);
+}
+
+/* Feed one run record to the segment writer. */
+static int emit_record(gg_inverter *v, const run_reader *r, gg_segw *s, gg_error *err) {
+  const uint8_t *p = r->rec, *end = r->rec + r->rec_len;
+  int64_t doc = -1;
+  for (uint64_t i = 0; i < r->df; i++) {
+    uint64_t gap, tf;
+    if (gg_varint_get(&p, end, &gap) || gg_varint_get(&p, end, &tf) || tf == 0 ||
+        tf > (uint64_t)(end - p))
+      return gg_fail(err, GG_EIO, "temporary run file damaged");
+    doc += (int64_t)gap + 1;
+    if (tf > v->scratch_cap) {
+      uint32_t *sc = realloc(v->scratch, tf * sizeof *sc);
+      if (!sc) return gg_nomem(err);
+      v->scratch = sc;
+      v->scratch_cap = tf;
+    }
+    int64_t pos = -1;
+    for (uint64_t k = 0; k < tf; k++) {
+      uint64_t g;
+      if (gg_varint_get(&p, end, &g)) return gg_fail(err, GG_EIO, "temporary run file damaged");
+      pos += (int64_t)g + 1;
+      v->scratch[k] = (uint32_t)pos;
+    }
+    int rc = gg_segw_term_doc(s, (uint32_t)doc, v->scratch, (uint32_t)tf, err);
+    if (rc) return rc;
+  }
+  return GG_OK;
+}
+
+int gg_inverter_finish(gg_inverter *v, gg_segw *s, gg_error *err) {
+  /* The last run stays in memory when it is the only one. */
+  int rc = flush_run(v, v->nruns == 0 ? SIZE_MAX : RUN_SPOOL_MEM, err);
+  if (rc) return rc;
+  run_reader *rr = calloc(v->nruns ? v->nruns : 1, sizeof *rr);
+  if (!rr) return gg_nomem(err);
+  for (size_t i = 0; i < v->nruns && rc == GG_OK; i++) {
+    rc = gg_spool_map(v->runs[i], &rr[i].p, err);
+    if (rc == GG_OK) {
+      rr[i].end = rr[i].p + gg_spool_size(v->runs[i]);
+      rc = run_next(&rr[i], err);
+    }
+  }
+  while (rc == GG_OK) {
+    run_reader *min = NULL;
+    for (size_t i = 0; i < v->nruns; i++)
+      if (!rr[i].done && (!min || cmp_run_term(&rr[i], min) < 0)) min = &rr[i];
+    if (!min) break;
+    run_reader key = *min;
+    rc = gg_segw_term_begin(s, (const char *)key.term, key.len, err);
+    for (size_t i = 0; i < v->nruns && rc == GG_OK; i++) {
+      if (rr[i].done || cmp_run_term(&rr[i], &key) != 0) continue;
+      rc = emit_record(v, &rr[i], s, err);
+      if (rc == GG_OK) rc = run_next(&rr[i], err);
+    }
+    if (rc == GG_OK) rc = gg_segw_term_end(s, err);
+  }
+  free(rr);
+  return rc;
+}

@@ -1,0 +1,145 @@
+/*
+** main.c -- gg-index: command-line front end of gg_build().  The only place
+** of the write path that parses argv, prints or exits.
+**
+** Exit status: 0 the index was built; 1 it was built but some inputs were
+** skipped (each named by a warning); 2 error, the previous index is intact.
+*/
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "gg/gg.h"
+
+static const char USAGE[] =
+    "usage: gg-index build [--index DIR] [--stemmer english|none|NAME] [--memory SIZE]\n"
+    "                      [--max-doc-size SIZE] [--quiet] [PATH ...]\n"
+    "       gg-index check [--index DIR]\n"
+    "PATH: files or folders (default: corpus). Accepted: .txt .md (title = first line),\n"
+    ".jsonl ({\"id\",\"title\",\"contents\"} per line), each optionally .gz.\n"
+    "Index: --index DIR, else $GG_INDEX, else ./" GG_DEFAULT_INDEX ".\n"
+    "SIZE: bytes with optional K, M or G suffix (a plain number is MiB). --memory default 512M.\n";
+
+static int quiet;
+static int progress_shown;
+
+static void on_warn(void *ctx, const char *msg) {
+  (void)ctx;
+  if (progress_shown) fputs("\r\033[K", stderr), progress_shown = 0;
+  fprintf(stderr, "gg-index: warning: %s\n", msg);
+}
+
+static void on_progress(void *ctx, const gg_build_stats *s, uint64_t total) {
+  (void)ctx;
+  double mb = s->input_bytes / 1e6;
+  double rate = s->seconds > 0 ? mb / s->seconds : 0;
+  /* ETA from on-disk bytes is unknown for gzip; estimate from the ratio of
+  ** documents processed only when input sizes are comparable. */
+  double frac = total ? (double)s->input_bytes / (double)total : 0;
+  fprintf(stderr, "\r\033[K%llu documents, %.1f MB, %.1f MB/s", (unsigned long long)s->docs, mb,
+          rate);
+  if (frac > 0.02 && frac < 1.0) fprintf(stderr, ", ETA %.0f s", s->seconds * (1 - frac) / frac);
+  progress_shown = 1;
+}
+
+static int parse_size(const char *s, size_t *out) {
+  char *end;
+  errno = 0;
+  double v = strtod(s, &end);
+  if (errno || end == s || v <= 0) return -1;
+  double mul = 1 << 20;
+  if (*end) {
+    switch (*end) {
+      case 'k': case 'K': mul = 1 << 10; break;
+      case 'm': case 'M': mul = 1 << 20; break;
+      case 'g': case 'G': mul = 1 << 30; break;
+      case 'b': case 'B': mul = 1; break;
+      default: return -1;
+    }
+    end++;
+    if (*end == 'b' || *end == 'B' || *end == 'i') end++;
+    if (*end == 'B') end++;
+    if (*end) return -1;
+  }
+  *out = (size_t)(v * mul);
+  return 0;
+}
+
+static int die_usage(const char *msg, const char *arg) {
+  fprintf(stderr, "gg-index: %s%s%s\n", msg, arg ? ": " : "", arg ? arg : "");
+  fputs(USAGE, stderr);
+  return 2;
+}
+
+static int cmd_check(int argc, char **argv) {
+  const char *dir = NULL;
+  for (int i = 0; i < argc; i++) {
+    if (strcmp(argv[i], "--index") == 0 && i + 1 < argc) dir = argv[++i];
+    else return die_usage("unknown argument", argv[i]);
+  }
+  gg_error err;
+  int rc = gg_index_check(dir, &err);
+  if (rc != GG_OK) {
+    fprintf(stderr, "gg-index: %s\n", err.msg);
+    return 2;
+  }
+  printf("ok\n");
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) return die_usage("missing command", NULL);
+  if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+    fputs(USAGE, stdout);
+    return 0;
+  }
+  if (strcmp(argv[1], "--version") == 0) {
+    puts("gg-index " GG_VERSION_STRING);
+    return 0;
+  }
+  if (strcmp(argv[1], "check") == 0) return cmd_check(argc - 2, argv + 2);
+  if (strcmp(argv[1], "build") != 0) return die_usage("unknown command", argv[1]);
+
+  gg_build_opts o = {0};
+  const char **paths = calloc((size_t)argc, sizeof *paths);
+  size_t npaths = 0;
+  if (!paths) return 2;
+  for (int i = 2; i < argc; i++) {
+    const char *a = argv[i];
+    int has_val = i + 1 < argc;
+    if (strcmp(a, "--index") == 0 && has_val) o.index_dir = argv[++i];
+    else if (strcmp(a, "--stemmer") == 0 && has_val) o.stemmer = argv[++i];
+    else if (strcmp(a, "--memory") == 0 && has_val) {
+      if (parse_size(argv[++i], &o.memory_budget) || o.memory_budget < (1u << 20))
+        return die_usage("bad --memory size (at least 1M)", argv[i]);
+    } else if (strcmp(a, "--max-doc-size") == 0 && has_val) {
+      if (parse_size(argv[++i], &o.max_doc_bytes)) return die_usage("bad --max-doc-size", argv[i]);
+    } else if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) quiet = 1;
+    else if (strcmp(a, "--") == 0) {
+      while (++i < argc) paths[npaths++] = argv[i];
+    } else if (a[0] == '-' && a[1]) return die_usage("unknown option", a);
+    else paths[npaths++] = a;
+  }
+  o.warn = on_warn;
+  if (!quiet && isatty(2)) o.progress = on_progress;
+  gg_build_stats st;
+  gg_error err;
+  int rc = gg_build(paths, npaths, &o, &st, &err);
+  free(paths);
+  if (progress_shown) fputs("\r\033[K", stderr);
+  if (rc != GG_OK) {
+    fprintf(stderr, "gg-index: %s\n", err.msg);
+    return 2;
+  }
+  if (!quiet)
+    fprintf(stderr,
+            "gg-index: %llu documents, %llu terms, %llu postings, %.2f MB input, %.2f MB index "
+            "(%.0f%%), %.2f s%s\n",
+            (unsigned long long)st.docs, (unsigned long long)st.terms,
+            (unsigned long long)st.postings, st.input_bytes / 1e6, st.index_bytes / 1e6,
+            st.input_bytes ? 100.0 * st.index_bytes / st.input_bytes : 0.0, st.seconds,
+            st.skipped ? ", some inputs skipped" : "");
+  return st.skipped ? 1 : 0;
+}

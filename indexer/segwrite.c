@@ -1,0 +1,384 @@
+/*
+** segwrite.c -- write one segment file (layout: docs/FORMAT.md).
+**
+** The file is produced in one sequential pass.  Sections whose content is
+** produced at the same time as another section's (ids beside stored text,
+** positions and dictionary beside postings) are staged in spools and
+** appended when their turn comes, so memory stays bounded: what is kept in
+** memory is one block of each kind, the skip table of the current term, the
+** document lengths (4 bytes per document) and the small index tables.
+*/
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "../core/codec.h"
+#include "../core/err.h"
+#include "../core/segment.h"
+#include "indexer.h"
+
+#define SPOOL_MEM (8u << 20)
+
+struct gg_segw {
+  gg_pfw *f;
+  int rc;
+  gg_error err;
+
+  /* phase 1: documents */
+  uint32_t ndocs;
+  uint64_t tokens;
+  gg_buf doclen;          /* u32 per document */
+  gg_spool *idoff;        /* u64 per document (+1 at the end) */
+  gg_spool *ids;
+  uint64_t ids_n;
+  gg_buf store_block;     /* uncompressed block being filled */
+  uint32_t store_first;   /* first document of store_block */
+  uint64_t store_off;     /* file offset of the STORE section */
+  gg_buf store_idx;       /* GG_STORE_ENTRY per written block */
+  uint8_t *zbuf;          /* compression output */
+  size_t zcap;
+
+  /* phase 2: terms */
+  int in_terms;
+  uint64_t post_off;      /* file offset of the POSTINGS section */
+  gg_spool *pos;          /* the POSITIONS section */
+  gg_spool *dict;         /* the DICT section */
+  gg_buf dict_idx;        /* u64 per dictionary block */
+  uint64_t nterms, npostings;
+  gg_buf prev_term;       /* previous term (front coding, order check) */
+  gg_buf dict_block;      /* entries of the dictionary block being filled */
+  uint32_t dict_block_terms;
+  uint64_t dict_block_post, dict_block_pos; /* offsets of its first term */
+
+  /* the current term */
+  uint64_t t_post_start, t_pos_start; /* its offsets inside POSTINGS / POSITIONS */
+  uint64_t t_post_n, t_pos_n;         /* bytes written so far */
+  uint32_t t_df;
+  int64_t t_last_doc;                 /* last document of the previous block, -1 */
+  gg_buf t_skip;                      /* GG_SKIP_ENTRY per finished block */
+  uint32_t b_n;                       /* documents in the open block */
+  uint32_t b_doc[GG_BLOCK], b_tf[GG_BLOCK];
+  gg_buf b_pos;                       /* u32 position gaps of the open block */
+  uint8_t packed[GG_BLOCK * 4 + GG_PACK_PAD];
+};
+
+uint32_t gg_segw_docs(const gg_segw *s) { return s->ndocs; }
+
+int gg_segw_open(const char *path, const char *tmp_dir, gg_segw **out, gg_error *err) {
+  *out = NULL;
+  gg_segw *s = calloc(1, sizeof *s);
+  if (!s) return gg_nomem(err);
+  int rc = gg_pfw_create(path, GG_MAGIC_SEGMENT, &s->f, err);
+  if (rc == GG_OK) rc = gg_spool_open(tmp_dir, SPOOL_MEM, &s->idoff, err);
+  if (rc == GG_OK) rc = gg_spool_open(tmp_dir, SPOOL_MEM, &s->ids, err);
+  if (rc == GG_OK) rc = gg_spool_open(tmp_dir, SPOOL_MEM, &s->pos, err);
+  if (rc == GG_OK) rc = gg_spool_open(tmp_dir, SPOOL_MEM, &s->dict, err);
+  if (rc != GG_OK) {
+    gg_segw_abort(s);
+    return rc;
+  }
+  s->store_off = gg_pfw_offset(s->f);
+  *out = s;
+  return GG_OK;
+}
+
+static void segw_free(gg_segw *s) {
+  gg_spool_close(s->idoff);
+  gg_spool_close(s->ids);
+  gg_spool_close(s->pos);
+  gg_spool_close(s->dict);
+  gg_buf_free(&s->doclen);
+  gg_buf_free(&s->store_block);
+  gg_buf_free(&s->store_idx);
+  gg_buf_free(&s->dict_idx);
+  gg_buf_free(&s->prev_term);
+  gg_buf_free(&s->dict_block);
+  gg_buf_free(&s->t_skip);
+  gg_buf_free(&s->b_pos);
+  free(s->zbuf);
+  free(s);
+}
+
+void gg_segw_abort(gg_segw *s) {
+  if (!s) return;
+  gg_pfw_abort(s->f);
+  segw_free(s);
+}
+
+static int store_flush(gg_segw *s) {
+  if (s->store_block.n == 0 || s->rc) return s->rc;
+  uLongf bound = compressBound((uLong)s->store_block.n);
+  if (bound > s->zcap) {
+    uint8_t *z = realloc(s->zbuf, bound);
+    if (!z) return s->rc = gg_nomem(&s->err);
+    s->zbuf = z;
+    s->zcap = bound;
+  }
+  uLongf zn = bound;
+  if (compress2(s->zbuf, &zn, s->store_block.p, (uLong)s->store_block.n, GG_STORE_ZLEVEL) != Z_OK)
+    return s->rc = gg_fail(&s->err, GG_ENOMEM, "zlib compression failed");
+  if (s->store_block.n > UINT32_MAX || zn > UINT32_MAX)
+    return s->rc = gg_fail(&s->err, GG_EINPUT, "a stored document exceeds 4 GiB");
+  gg_buf_put_u64(&s->store_idx, gg_pfw_offset(s->f) - s->store_off);
+  gg_buf_put_u32(&s->store_idx, (uint32_t)zn);
+  gg_buf_put_u32(&s->store_idx, (uint32_t)s->store_block.n);
+  gg_buf_put_u32(&s->store_idx, s->store_first);
+  gg_buf_put_u32(&s->store_idx, s->ndocs - s->store_first);
+  gg_pfw_write(s->f, s->zbuf, zn);
+  s->store_block.n = 0;
+  s->store_first = s->ndocs;
+  return GG_OK;
+}
+
+int gg_segw_add_doc(gg_segw *s, const gg_doc *d, uint32_t ntokens, gg_error *err) {
+  if (s->rc == GG_OK && s->ndocs == UINT32_MAX - 1)
+    s->rc = gg_fail(&s->err, GG_EINPUT, "too many documents for one segment");
+  if (s->rc == GG_OK) {
+    uint8_t t[8];
+    gg_set_u64(t, s->ids_n);
+    gg_spool_write(s->idoff, t, 8);
+    gg_spool_write(s->ids, d->id, d->id_len);
+    s->ids_n += d->id_len;
+    gg_buf_put_u32(&s->doclen, ntokens);
+    s->tokens += ntokens;
+    gg_buf_put_varint(&s->store_block, d->title_len);
+    gg_buf_put(&s->store_block, d->title, d->title_len);
+    gg_buf_put_varint(&s->store_block, d->text_len);
+    gg_buf_put(&s->store_block, d->text, d->text_len);
+    if (s->doclen.oom || s->store_block.oom) s->rc = gg_nomem(&s->err);
+    s->ndocs++;
+    if (s->store_block.n >= GG_STORE_BLOCK_BYTES) store_flush(s);
+  }
+  if (s->rc != GG_OK && err) *err = s->err;
+  return s->rc;
+}
+
+/* End of phase 1: write the document sections, start POSTINGS. */
+static int docs_finish(gg_segw *s) {
+  store_flush(s);
+  if (s->rc) return s->rc;
+  uint64_t off = gg_pfw_offset(s->f);
+  gg_pfw_section(s->f, GG_SEC_STORE, s->store_off, off - s->store_off);
+  gg_pfw_write(s->f, s->store_idx.p, s->store_idx.n);
+  gg_pfw_section(s->f, GG_SEC_STOREIDX, off, s->store_idx.n);
+  off = gg_pfw_offset(s->f);
+  gg_pfw_write(s->f, s->doclen.p, s->doclen.n);
+  gg_pfw_section(s->f, GG_SEC_DOCLEN, off, s->doclen.n);
+  uint8_t t[8];
+  gg_set_u64(t, s->ids_n);
+  gg_spool_write(s->idoff, t, 8);
+  off = gg_pfw_offset(s->f);
+  if ((s->rc = gg_spool_copy_to(s->idoff, s->f, &s->err))) return s->rc;
+  gg_pfw_section(s->f, GG_SEC_IDOFF, off, gg_pfw_offset(s->f) - off);
+  off = gg_pfw_offset(s->f);
+  if ((s->rc = gg_spool_copy_to(s->ids, s->f, &s->err))) return s->rc;
+  gg_pfw_section(s->f, GG_SEC_IDS, off, gg_pfw_offset(s->f) - off);
+  s->post_off = gg_pfw_offset(s->f);
+  s->in_terms = 1;
+  return GG_OK;
+}
+
+static void dict_flush_block(gg_segw *s) {
+  if (s->dict_block_terms == 0) return;
+  uint8_t t[8];
+  gg_set_u64(t, gg_spool_size(s->dict));
+  gg_buf_put(&s->dict_idx, t, 8);
+  gg_buf hdr = GG_BUF_INIT;
+  gg_buf_put_varint(&hdr, s->dict_block_terms);
+  gg_buf_put_varint(&hdr, s->dict_block_post);
+  gg_buf_put_varint(&hdr, s->dict_block_pos);
+  if (hdr.oom || s->dict_idx.oom) s->rc = gg_nomem(&s->err);
+  gg_spool_write(s->dict, hdr.p, hdr.n);
+  gg_spool_write(s->dict, s->dict_block.p, s->dict_block.n);
+  gg_buf_free(&hdr);
+  s->dict_block.n = 0;
+  s->dict_block_terms = 0;
+}
+
+int gg_segw_term_begin(gg_segw *s, const char *term, size_t len, gg_error *err) {
+  if (s->rc == GG_OK && !s->in_terms) docs_finish(s);
+  if (s->rc == GG_OK) {
+    size_t m = len < s->prev_term.n ? len : s->prev_term.n;
+    int c = memcmp(term, s->prev_term.p ? (const char *)s->prev_term.p : "", m);
+    if (s->nterms > 0 && (c < 0 || (c == 0 && len <= s->prev_term.n)))
+      s->rc = gg_fail(&s->err, GG_EINVAL, "internal: terms out of order");
+    if (len == 0 || len > 255) s->rc = gg_fail(&s->err, GG_EINVAL, "internal: bad term length");
+  }
+  if (s->rc != GG_OK) {
+    if (err) *err = s->err;
+    return s->rc;
+  }
+  /* Dictionary entry prefix: shared bytes with the previous term. */
+  if (s->dict_block_terms == GG_DICT_BLOCK_TERMS) dict_flush_block(s);
+  size_t prefix = 0;
+  if (s->dict_block_terms > 0)
+    while (prefix < len && prefix < s->prev_term.n && s->prev_term.p[prefix] == (uint8_t)term[prefix])
+      prefix++;
+  if (s->dict_block_terms == 0) {
+    s->dict_block_post = gg_pfw_offset(s->f) - s->post_off;
+    s->dict_block_pos = gg_spool_size(s->pos);
+  }
+  gg_buf_put_varint(&s->dict_block, prefix);
+  gg_buf_put_varint(&s->dict_block, len - prefix);
+  gg_buf_put(&s->dict_block, term + prefix, len - prefix);
+  s->prev_term.n = 0;
+  gg_buf_put(&s->prev_term, term, len);
+  s->t_post_start = gg_pfw_offset(s->f) - s->post_off;
+  s->t_pos_start = gg_spool_size(s->pos);
+  s->t_post_n = s->t_pos_n = 0;
+  s->t_df = 0;
+  s->t_last_doc = -1;
+  s->t_skip.n = 0;
+  s->b_n = 0;
+  s->b_pos.n = 0;
+  return GG_OK;
+}
+
+/* Encode the open block: doc gaps and tf-1 to POSTINGS, positions to the
+** positions spool, and its skip entry. */
+static void block_flush(gg_segw *s) {
+  uint32_t gaps[GG_BLOCK], tfm1[GG_BLOCK];
+  uint32_t max_tf = 0, min_dl = UINT32_MAX;
+  const uint32_t *dl = (const uint32_t *)(const void *)s->doclen.p;
+  int64_t prev = s->t_last_doc;
+  for (uint32_t i = 0; i < s->b_n; i++) {
+    gaps[i] = (uint32_t)((int64_t)s->b_doc[i] - prev - 1);
+    prev = s->b_doc[i];
+    tfm1[i] = s->b_tf[i] - 1;
+    if (s->b_tf[i] > max_tf) max_tf = s->b_tf[i];
+    uint32_t len;
+    memcpy(&len, dl + s->b_doc[i], 4);
+    if (len < min_dl) min_dl = len;
+  }
+  uint8_t hdr[2];
+  hdr[0] = (uint8_t)gg_bits_needed(gaps, s->b_n);
+  hdr[1] = (uint8_t)gg_bits_needed(tfm1, s->b_n);
+  gg_pfw_write(s->f, hdr, 2);
+  size_t k = gg_pack(s->packed, gaps, s->b_n, hdr[0]);
+  gg_pfw_write(s->f, s->packed, k);
+  s->t_post_n += 2 + k;
+  k = gg_pack(s->packed, tfm1, s->b_n, hdr[1]);
+  gg_pfw_write(s->f, s->packed, k);
+  s->t_post_n += k;
+
+  /* Positions: chunks of up to 128 gaps, each with its width byte. */
+  const uint32_t *pv = (const uint32_t *)(const void *)s->b_pos.p;
+  size_t np = s->b_pos.n / 4;
+  for (size_t i = 0; i < np; i += GG_BLOCK) {
+    unsigned n = np - i < GG_BLOCK ? (unsigned)(np - i) : GG_BLOCK;
+    uint8_t bits = (uint8_t)gg_bits_needed(pv + i, n);
+    gg_spool_write(s->pos, &bits, 1);
+    k = gg_pack(s->packed, pv + i, n, bits);
+    gg_spool_write(s->pos, s->packed, k);
+    s->t_pos_n += 1 + k;
+  }
+  if (s->t_post_n > UINT32_MAX || s->t_pos_n > UINT32_MAX)
+    s->rc = gg_fail(&s->err, GG_EINPUT, "a term's postings exceed 4 GiB in one segment");
+  uint8_t e[GG_SKIP_ENTRY];
+  gg_set_u32(e, s->b_doc[s->b_n - 1]);
+  gg_set_u32(e + 4, (uint32_t)s->t_post_n);
+  gg_set_u32(e + 8, (uint32_t)s->t_pos_n);
+  gg_set_u32(e + 12, max_tf);
+  gg_set_u32(e + 16, min_dl);
+  gg_buf_put(&s->t_skip, e, sizeof e);
+  s->t_last_doc = s->b_doc[s->b_n - 1];
+  s->b_n = 0;
+  s->b_pos.n = 0;
+}
+
+int gg_segw_term_doc(gg_segw *s, uint32_t doc, const uint32_t *positions, uint32_t tf,
+                     gg_error *err) {
+  if (s->rc == GG_OK && (doc >= s->ndocs || (int64_t)doc <= (s->b_n ? (int64_t)s->b_doc[s->b_n - 1] : s->t_last_doc) || tf == 0))
+    s->rc = gg_fail(&s->err, GG_EINVAL, "internal: postings out of order");
+  if (s->rc != GG_OK) {
+    if (err) *err = s->err;
+    return s->rc;
+  }
+  s->b_doc[s->b_n] = doc;
+  s->b_tf[s->b_n] = tf;
+  s->b_n++;
+  if (gg_buf_reserve(&s->b_pos, (size_t)tf * 4) == 0) {
+    uint32_t *pv = (uint32_t *)(void *)(s->b_pos.p + s->b_pos.n);
+    int64_t prev = -1;
+    for (uint32_t i = 0; i < tf; i++) {
+      pv[i] = (uint32_t)((int64_t)positions[i] - prev - 1);
+      prev = positions[i];
+    }
+    s->b_pos.n += (size_t)tf * 4;
+  } else {
+    s->rc = gg_nomem(&s->err);
+  }
+  s->t_df++;
+  s->npostings++;
+  if (s->b_n == GG_BLOCK) block_flush(s);
+  if (s->rc != GG_OK && err) *err = s->err;
+  return s->rc;
+}
+
+int gg_segw_term_end(gg_segw *s, gg_error *err) {
+  if (s->rc == GG_OK && s->t_df == 0) s->rc = gg_fail(&s->err, GG_EINVAL, "internal: term without postings");
+  if (s->rc == GG_OK) {
+    if (s->b_n) block_flush(s);
+    /* The skip table follows the blocks; a one-block term has none. */
+    if (s->t_skip.n > GG_SKIP_ENTRY) {
+      gg_pfw_write(s->f, s->t_skip.p, s->t_skip.n);
+      s->t_post_n += s->t_skip.n;
+    }
+    if (s->t_skip.oom || s->b_pos.oom) s->rc = gg_nomem(&s->err);
+    gg_buf_put_varint(&s->dict_block, s->t_df);
+    gg_buf_put_varint(&s->dict_block, s->t_post_n);
+    gg_buf_put_varint(&s->dict_block, s->t_pos_n);
+    if (s->dict_block.oom) s->rc = gg_nomem(&s->err);
+    s->dict_block_terms++;
+    s->nterms++;
+  }
+  if (s->rc != GG_OK && err) *err = s->err;
+  return s->rc;
+}
+
+int gg_segw_finish(gg_segw *s, gg_build_stats *stats, uint64_t *file_size, gg_error *err) {
+  if (s->rc == GG_OK && !s->in_terms) docs_finish(s);
+  if (s->rc == GG_OK) {
+    dict_flush_block(s);
+    uint64_t off = gg_pfw_offset(s->f);
+    gg_pfw_section(s->f, GG_SEC_POSTINGS, s->post_off, off - s->post_off);
+    if ((s->rc = gg_spool_copy_to(s->pos, s->f, &s->err)) == GG_OK) {
+      gg_pfw_section(s->f, GG_SEC_POSITIONS, off, gg_pfw_offset(s->f) - off);
+      off = gg_pfw_offset(s->f);
+      s->rc = gg_spool_copy_to(s->dict, s->f, &s->err);
+    }
+    if (s->rc == GG_OK) {
+      gg_pfw_section(s->f, GG_SEC_DICT, off, gg_pfw_offset(s->f) - off);
+      off = gg_pfw_offset(s->f);
+      gg_pfw_write(s->f, s->dict_idx.p, s->dict_idx.n);
+      gg_pfw_section(s->f, GG_SEC_DICTIDX, off, s->dict_idx.n);
+      gg_buf st = GG_BUF_INIT;
+      gg_buf_put_u64(&st, s->ndocs);
+      gg_buf_put_u64(&st, s->tokens);
+      gg_buf_put_u64(&st, s->nterms);
+      gg_buf_put_u64(&st, s->npostings);
+      gg_buf_put_u64(&st, s->store_idx.n / GG_STORE_ENTRY);
+      gg_buf_put_u64(&st, s->dict_idx.n / 8);
+      off = gg_pfw_offset(s->f);
+      gg_pfw_write(s->f, st.p, st.n);
+      gg_pfw_section(s->f, GG_SEC_STATS, off, st.n);
+      if (st.oom || s->dict_idx.oom || s->store_idx.oom) s->rc = gg_nomem(&s->err);
+      gg_buf_free(&st);
+    }
+  }
+  if (s->rc != GG_OK) {
+    if (err) *err = s->err;
+    int rc = s->rc;
+    gg_segw_abort(s);
+    return rc;
+  }
+  if (stats) {
+    stats->terms += s->nterms;
+    stats->postings += s->npostings;
+    stats->tokens += s->tokens;
+  }
+  int rc = gg_pfw_finish(s->f, file_size, err);
+  s->f = NULL;
+  segw_free(s);
+  return rc;
+}

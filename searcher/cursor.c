@@ -1,0 +1,162 @@
+/*
+** cursor.c -- iterate one term's postings in one segment (layout:
+** docs/FORMAT.md, "Postings" and "Positions").
+**
+** Blocks are decoded one at a time, positions only when asked for, so a
+** seek over a long list touches the skip table and the target block only.
+** Each decoded block is checked against its skip entry and the segment's
+** document count, so damage that passes the page CRCs (or a bug) still
+** cannot make the cursor read out of bounds or return a document twice.
+*/
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/buf.h"
+#include "../core/err.h"
+#include "../core/segment.h"
+#include "searcher.h"
+
+static int bad(gg_cursor *c, gg_error *err, const char *what) {
+  return gg_fail(err, GG_ECORRUPT, "%s: damaged %s at offset %llu", gg_pfr_path(c->seg->f), what,
+                 (unsigned long long)c->t.post_off);
+}
+
+static inline const uint8_t *skip_entry(const gg_cursor *c, uint32_t b) {
+  return c->skip + (size_t)b * GG_SKIP_ENTRY;
+}
+
+static int load_block(gg_cursor *c, uint32_t b, gg_error *err) {
+  c->blk = b;
+  c->pos_ready = 0;
+  if (b >= c->nblocks) {
+    c->doc = GG_DOC_END;
+    c->n = c->i = 0;
+    return GG_OK;
+  }
+  uint32_t n = b + 1 < c->nblocks ? GG_BLOCK : c->t.df - GG_BLOCK * (c->nblocks - 1);
+  uint64_t start = b ? gg_get_u32(skip_entry(c, b - 1) + 4) : 0;
+  uint64_t end = c->skip ? gg_get_u32(skip_entry(c, b) + 4) : c->t.post_len;
+  if (start > end || end > c->t.post_len || end - start < 2) return bad(c, err, "postings block");
+  const uint8_t *p = gg_pfr_get(c->seg->f, c->t.post_off + start, end - start, err);
+  if (!p) return GG_ECORRUPT;
+  unsigned db = p[0], tb = p[1];
+  if (db > 32 || tb > 32 || 2 + gg_packed_bytes(n, db) + gg_packed_bytes(n, tb) != end - start)
+    return bad(c, err, "postings block");
+  uint32_t gaps[GG_BLOCK];
+  gg_unpack(gaps, p + 2, n, db);
+  gg_unpack(c->tfs, p + 2 + gg_packed_bytes(n, db), n, tb);
+  uint64_t doc = b ? (uint64_t)gg_get_u32(skip_entry(c, b - 1)) + 1 : 0;
+  for (uint32_t i = 0; i < n; i++) {
+    doc += gaps[i];
+    c->docs[i] = (uint32_t)doc;
+    c->tfs[i] += 1;
+    doc++;
+  }
+  uint64_t last = doc - 1;
+  if (last >= c->seg->ndocs || (c->skip && last != gg_get_u32(skip_entry(c, b))) ||
+      c->tfs[n - 1] == 0 /* tf-1 was UINT32_MAX */)
+    return bad(c, err, "postings block");
+  c->n = n;
+  c->i = 0;
+  c->doc = c->docs[0];
+  return GG_OK;
+}
+
+int gg_cursor_open(gg_cursor *c, gg_seg *seg, const gg_term_info *t, gg_error *err) {
+  memset(c, 0, offsetof(gg_cursor, docs));
+  c->pos = NULL;
+  c->pos_cap = 0;
+  c->seg = seg;
+  c->t = *t;
+  c->nblocks = (t->df + GG_BLOCK - 1) / GG_BLOCK;
+  if (t->df == 0) return bad(c, err, "dictionary entry");
+  if (c->nblocks > 1) {
+    uint64_t sz = (uint64_t)c->nblocks * GG_SKIP_ENTRY;
+    if (sz > t->post_len) return bad(c, err, "skip table");
+    c->skip = gg_pfr_get(seg->f, t->post_off + t->post_len - sz, sz, err);
+    if (!c->skip) return GG_ECORRUPT;
+    if (gg_get_u32(skip_entry(c, c->nblocks - 1) + 4) != t->post_len - sz ||
+        gg_get_u32(skip_entry(c, c->nblocks - 1) + 8) != t->pos_len)
+      return bad(c, err, "skip table");
+  }
+  return load_block(c, 0, err);
+}
+
+void gg_cursor_close(gg_cursor *c) {
+  free(c->pos);
+  c->pos = NULL;
+  c->pos_cap = 0;
+}
+
+int gg_cursor_next(gg_cursor *c, gg_error *err) {
+  if (c->doc == GG_DOC_END) return GG_OK;
+  if (++c->i < c->n) {
+    c->doc = c->docs[c->i];
+    return GG_OK;
+  }
+  return load_block(c, c->blk + 1, err);
+}
+
+int gg_cursor_seek(gg_cursor *c, uint32_t target, gg_error *err) {
+  if (c->doc >= target) return GG_OK;
+  if (c->docs[c->n - 1] < target) {
+    uint32_t b = c->blk + 1;
+    if (c->skip)
+      while (b < c->nblocks && gg_get_u32(skip_entry(c, b)) < target) b++;
+    int rc = load_block(c, b, err);
+    if (rc || c->doc == GG_DOC_END) return rc;
+  }
+  while (c->docs[c->i] < target) c->i++;  /* the block's last doc is >= target */
+  c->doc = c->docs[c->i];
+  return GG_OK;
+}
+
+static int decode_positions(gg_cursor *c, gg_error *err) {
+  uint32_t b = c->blk;
+  uint64_t start = b ? gg_get_u32(skip_entry(c, b - 1) + 8) : 0;
+  uint64_t end = c->skip ? gg_get_u32(skip_entry(c, b) + 8) : c->t.pos_len;
+  uint64_t total = 0;
+  c->pos_start[0] = 0;
+  for (uint32_t i = 0; i < c->n; i++) {
+    total += c->tfs[i];
+    if (total > UINT32_MAX) return bad(c, err, "term frequencies");
+    c->pos_start[i + 1] = (uint32_t)total;
+  }
+  /* Each chunk of 128 values costs at least one byte. */
+  if (start > end || end > c->t.pos_len || total / GG_BLOCK > end - start)
+    return bad(c, err, "positions block");
+  if (total > c->pos_cap) {
+    uint32_t *p = realloc(c->pos, (size_t)total * sizeof *p);
+    if (!p) return gg_nomem(err);
+    c->pos = p;
+    c->pos_cap = (size_t)total;
+  }
+  const uint8_t *p = gg_pfr_get(c->seg->f, c->t.pos_off + start, end - start, err);
+  if (!p) return GG_ECORRUPT;
+  const uint8_t *q = p, *qend = p + (end - start);
+  for (uint64_t k = 0; k < total; k += GG_BLOCK) {
+    unsigned n = total - k < GG_BLOCK ? (unsigned)(total - k) : GG_BLOCK;
+    if (q >= qend || *q > 32 || gg_packed_bytes(n, *q) > (size_t)(qend - q - 1))
+      return bad(c, err, "positions block");
+    gg_unpack(c->pos + k, q + 1, n, *q);
+    q += 1 + gg_packed_bytes(n, *q);
+  }
+  if (q != qend) return bad(c, err, "positions block");
+  for (uint32_t i = 0; i < c->n; i++) {
+    uint32_t prev = UINT32_MAX;  /* so that the first gap g gives position g */
+    for (uint32_t k = c->pos_start[i]; k < c->pos_start[i + 1]; k++) prev = c->pos[k] = prev + c->pos[k] + 1;
+  }
+  c->pos_ready = 1;
+  return GG_OK;
+}
+
+int gg_cursor_positions(gg_cursor *c, const uint32_t **pos, uint32_t *n, gg_error *err) {
+  if (c->doc == GG_DOC_END) return gg_fail(err, GG_EINVAL, "cursor exhausted");
+  if (!c->pos_ready) {
+    int rc = decode_positions(c, err);
+    if (rc) return rc;
+  }
+  *pos = c->pos + c->pos_start[c->i];
+  *n = c->tfs[c->i];
+  return GG_OK;
+}

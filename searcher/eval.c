@@ -1,0 +1,328 @@
+/*
+** eval.c -- rank documents for a parsed query: BM25 over clauses,
+** document-at-a-time, with a top-k heap.
+**
+** BM25 (docs/RANKING.md), per clause c matching document d:
+**   idf(c)  = ln(1 + (N - n + 0.5) / (n + 0.5))      (Lucene's, always > 0)
+**   s(c, d) = idf(c) * f * (k1 + 1) / (f + k1 * (1 - b + b * dl / avgdl))
+** N, avgdl: over all segments; n: documents containing the term (summed
+** over segments); f: term frequency in d; dl: word positions in d.
+** A phrase is one clause: f = its occurrences in d, idf = the sum of its
+** terms' idfs (as Lucene does; it needs no extra pass over the index).
+** score(d) = sum of s(c, d) over the clauses matching d.
+*/
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/err.h"
+#include "searcher.h"
+
+double gg_bm25_idf(uint64_t ndocs, uint64_t df) {
+  return log(1.0 + ((double)ndocs - (double)df + 0.5) / ((double)df + 0.5));
+}
+
+double gg_bm25_tf(double tf, double dl, double avgdl, double k1, double b) {
+  double norm = avgdl > 0 ? 1.0 - b + b * dl / avgdl : 1.0;
+  return tf * (k1 + 1.0) / (tf + k1 * norm);
+}
+
+/* One clause's iterator inside one segment. */
+typedef struct clause_it {
+  uint32_t nterms;
+  gg_cursor *cur;      /* nterms cursors (phrase terms in order) */
+  uint32_t doc;        /* current matching document or GG_DOC_END */
+  uint32_t freq;       /* occurrences in doc */
+  double idf;
+} clause_it;
+
+/* Occurrences of the phrase in the cursors' common document. */
+static int phrase_freq(clause_it *it, uint32_t *freq, gg_error *err) {
+  const uint32_t *p[64];
+  uint32_t n[64], at[64] = {0};
+  for (uint32_t i = 0; i < it->nterms; i++) {
+    int rc = gg_cursor_positions(&it->cur[i], &p[i], &n[i], err);
+    if (rc) return rc;
+  }
+  uint32_t f = 0;
+  for (uint32_t a = 0; a < n[0]; a++) {
+    uint64_t base = p[0][a];
+    uint32_t i = 1;
+    for (; i < it->nterms; i++) {
+      while (at[i] < n[i] && p[i][at[i]] < base + i) at[i]++;
+      if (at[i] == n[i] || p[i][at[i]] != base + i) break;
+    }
+    if (i == it->nterms) f++;
+    else if (at[i] == n[i]) break;
+  }
+  *freq = f;
+  return GG_OK;
+}
+
+/* Move to the first matching document >= target. */
+static int clause_seek(clause_it *it, uint32_t target, gg_error *err) {
+  int rc;
+  if (it->nterms == 1) {
+    if ((rc = gg_cursor_seek(&it->cur[0], target, err))) return rc;
+    it->doc = it->cur[0].doc;
+    it->freq = it->doc == GG_DOC_END ? 0 : gg_cursor_tf(&it->cur[0]);
+    return GG_OK;
+  }
+  uint32_t d = target;
+  for (;;) {
+    uint32_t i = 0;
+    for (; i < it->nterms; i++) {
+      if ((rc = gg_cursor_seek(&it->cur[i], d, err))) return rc;
+      if (it->cur[i].doc != d) break;
+    }
+    if (i < it->nterms) {
+      d = it->cur[i].doc;
+      if (d == GG_DOC_END) {
+        it->doc = GG_DOC_END;
+        return GG_OK;
+      }
+      continue;
+    }
+    uint32_t f;
+    if ((rc = phrase_freq(it, &f, err))) return rc;
+    if (f > 0) {
+      it->doc = d;
+      it->freq = f;
+      return GG_OK;
+    }
+    if (d == GG_DOC_END - 1) {
+      it->doc = GG_DOC_END;
+      return GG_OK;
+    }
+    d++;
+  }
+}
+
+static int clause_next(clause_it *it, gg_error *err) {
+  if (it->doc == GG_DOC_END) return GG_OK;
+  return clause_seek(it, it->doc + 1, err);
+}
+
+/* ---- top-k heap ---------------------------------------------------------- */
+
+typedef struct cand {
+  double score;
+  uint32_t seg, doc;
+} cand;
+
+/* a ranks below b: lower score, or equal score and later in index order. */
+static inline int worse(const cand *a, const cand *b) {
+  if (a->score != b->score) return a->score < b->score;
+  if (a->seg != b->seg) return a->seg > b->seg;
+  return a->doc > b->doc;
+}
+
+typedef struct topk {
+  cand *h;     /* min-heap by worse(): h[0] is the worst kept */
+  uint32_t n, k;
+} topk;
+
+static void heap_down(topk *t, uint32_t i) {
+  for (;;) {
+    uint32_t l = 2 * i + 1, r = l + 1, m = i;
+    if (l < t->n && worse(&t->h[l], &t->h[m])) m = l;
+    if (r < t->n && worse(&t->h[r], &t->h[m])) m = r;
+    if (m == i) return;
+    cand x = t->h[i];
+    t->h[i] = t->h[m];
+    t->h[m] = x;
+    i = m;
+  }
+}
+
+static void topk_add(topk *t, const cand *c) {
+  if (t->n < t->k) {
+    uint32_t i = t->n++;
+    t->h[i] = *c;
+    while (i > 0) {
+      uint32_t p = (i - 1) / 2;
+      if (!worse(&t->h[i], &t->h[p])) break;
+      cand x = t->h[i];
+      t->h[i] = t->h[p];
+      t->h[p] = x;
+      i = p;
+    }
+  } else if (worse(&t->h[0], c)) {
+    t->h[0] = *c;
+    heap_down(t, 0);
+  }
+}
+
+static int cmp_best_first(const void *a, const void *b) {
+  const cand *x = a, *y = b;
+  return worse(x, y) ? 1 : worse(y, x) ? -1 : 0;
+}
+
+/* ---- evaluation ---------------------------------------------------------- */
+
+typedef struct term_ref {
+  int found;
+  gg_term_info info;
+} term_ref;
+
+/* Evaluate the query over segment si, adding candidates to t.  refs holds
+** the lookups [clause][term] for this segment. */
+static int eval_segment(gg_index *ix, uint32_t si, const gg_query *q, const double *idf,
+                        term_ref **refs, const gg_search_opts *o, topk *t, gg_error *err) {
+  gg_seg *seg = &ix->segs[si];
+  clause_it *its = calloc(q->nclauses, sizeof *its);
+  if (!its) return gg_nomem(err);
+  uint32_t nits = 0;
+  int rc = GG_OK;
+  for (uint32_t c = 0; c < q->nclauses && rc == GG_OK; c++) {
+    const gg_clause *cl = &q->clauses[c];
+    int present = 1;
+    for (uint32_t k = 0; k < cl->nterms; k++) present &= refs[c][k].found;
+    if (!present) {
+      if (o->conjunctive) goto done;  /* nothing in this segment can match every clause */
+      continue;
+    }
+    clause_it *it = &its[nits];
+    it->nterms = cl->nterms;
+    it->idf = idf[c];
+    if (!(it->cur = calloc(cl->nterms, sizeof *it->cur))) {
+      rc = gg_nomem(err);
+      break;
+    }
+    nits++;
+    for (uint32_t k = 0; k < cl->nterms && rc == GG_OK; k++)
+      rc = gg_cursor_open(&it->cur[k], seg, &refs[c][k].info, err);
+    if (rc == GG_OK) rc = clause_seek(it, 0, err);
+  }
+  if (nits == 0) goto done;
+  while (rc == GG_OK) {
+    uint32_t d;
+    if (o->conjunctive) {
+      /* Leapfrog until every clause sits on the same document. */
+      d = 0;
+      for (uint32_t i = 0; i < nits; i++)
+        if (its[i].doc > d) d = its[i].doc;
+      uint32_t i = 0;
+      while (rc == GG_OK && d != GG_DOC_END && i < nits) {
+        rc = clause_seek(&its[i], d, err);
+        if (its[i].doc != d) {
+          d = its[i].doc;
+          i = 0;
+        } else {
+          i++;
+        }
+      }
+      if (rc || d == GG_DOC_END) break;
+    } else {
+      d = GG_DOC_END;
+      for (uint32_t i = 0; i < nits; i++)
+        if (its[i].doc < d) d = its[i].doc;
+      if (d == GG_DOC_END) break;
+    }
+    uint32_t dl;
+    if ((rc = gg_seg_doclen(seg, d, &dl, err))) break;
+    cand cd = {0.0, si, d};
+    for (uint32_t i = 0; i < nits; i++)
+      if (its[i].doc == d)
+        cd.score += its[i].idf * gg_bm25_tf(its[i].freq, dl, ix->avgdl, o->k1, o->b);
+    topk_add(t, &cd);
+    for (uint32_t i = 0; i < nits && rc == GG_OK; i++)
+      if (its[i].doc == d) rc = clause_next(&its[i], err);
+  }
+done:
+  for (uint32_t i = 0; i < nits; i++) {
+    for (uint32_t k = 0; k < its[i].nterms; k++) gg_cursor_close(&its[i].cur[k]);
+    free(its[i].cur);
+  }
+  free(its);
+  return rc;
+}
+
+void gg_hits_free(gg_hits *h) {
+  if (!h) return;
+  free(h->hit);
+  free(h);
+}
+
+int gg_search(gg_index *ix, const gg_query *q, const gg_search_opts *o, gg_hits **out,
+              gg_error *err) {
+  *out = NULL;
+  if (!o || o->k < 1) return gg_fail(err, GG_EINVAL, "k must be at least 1");
+  if (o->k > 10000000) return gg_fail(err, GG_EINVAL, "k is too large");
+  int rc = GG_OK;
+  double *idf = calloc(q->nclauses, sizeof *idf);
+  /* refs[seg][clause] -> array of nterms lookups, one allocation per segment */
+  term_ref ***refs = calloc(ix->nsegs, sizeof *refs);
+  uint64_t nrefs = 0;
+  for (uint32_t c = 0; c < q->nclauses; c++) nrefs += q->clauses[c].nterms;
+  topk t = {calloc(o->k, sizeof(cand)), 0, o->k};
+  if (!idf || !refs || !t.h) rc = gg_nomem(err);
+  for (uint32_t s = 0; rc == GG_OK && s < ix->nsegs; s++) {
+    refs[s] = malloc(q->nclauses * sizeof(term_ref *) + nrefs * sizeof(term_ref));
+    if (!refs[s]) {
+      rc = gg_nomem(err);
+      break;
+    }
+    term_ref *slot = (term_ref *)(void *)(refs[s] + q->nclauses);
+    for (uint32_t c = 0; c < q->nclauses && rc == GG_OK; c++) {
+      refs[s][c] = slot;
+      for (uint32_t k = 0; k < q->clauses[c].nterms && rc == GG_OK; k++, slot++) {
+        int f = gg_seg_lookup(&ix->segs[s], q->clauses[c].terms[k], q->clauses[c].lens[k],
+                              &slot->info, err);
+        if (f < 0) rc = f;
+        slot->found = f == 1;
+      }
+    }
+  }
+  /* idf from document frequencies summed over segments. */
+  for (uint32_t c = 0; rc == GG_OK && c < q->nclauses; c++) {
+    for (uint32_t k = 0; k < q->clauses[c].nterms; k++) {
+      uint64_t df = 0;
+      for (uint32_t s = 0; s < ix->nsegs; s++)
+        if (refs[s][c][k].found) df += refs[s][c][k].info.df;
+      idf[c] += gg_bm25_idf(ix->docs, df);
+    }
+  }
+  for (uint32_t s = 0; rc == GG_OK && s < ix->nsegs; s++)
+    rc = eval_segment(ix, s, q, idf, refs[s], o, &t, err);
+
+  gg_hits *h = NULL;
+  if (rc == GG_OK) {
+    qsort(t.h, t.n, sizeof *t.h, cmp_best_first);
+    /* One allocation: the hit array followed by the NUL-terminated ids. */
+    size_t bytes = (size_t)t.n * sizeof(gg_hit);
+    for (uint32_t i = 0; rc == GG_OK && i < t.n; i++) {
+      const char *id;
+      size_t len;
+      rc = gg_seg_docid(&ix->segs[t.h[i].seg], t.h[i].doc, &id, &len, err);
+      bytes += len + 1;
+    }
+    if (rc == GG_OK && (!(h = calloc(1, sizeof *h)) || !(h->hit = malloc(bytes ? bytes : 1)))) {
+      free(h);
+      h = NULL;
+      rc = gg_nomem(err);
+    }
+    if (rc == GG_OK) {
+      char *pool = (char *)(h->hit + t.n);
+      h->n = t.n;
+      for (uint32_t i = 0; i < t.n; i++) {
+        const char *id;
+        size_t len;
+        gg_seg_docid(&ix->segs[t.h[i].seg], t.h[i].doc, &id, &len, err);
+        memcpy(pool, id, len);
+        pool[len] = 0;
+        h->hit[i].score = t.h[i].score;
+        h->hit[i].segment = t.h[i].seg;
+        h->hit[i].doc = t.h[i].doc;
+        h->hit[i].id = pool;
+        pool += len + 1;
+      }
+    }
+  }
+  for (uint32_t s = 0; refs && s < ix->nsegs; s++) free(refs[s]);
+  free(refs);
+  free(idf);
+  free(t.h);
+  if (rc == GG_OK) *out = h;
+  return rc;
+}

@@ -1,0 +1,95 @@
+/*
+** searcher.h -- internal interfaces of the read path.  One section per
+** source file; the public entry points are in include/gg/gg.h.
+*/
+#ifndef GG_SEARCHER_H
+#define GG_SEARCHER_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../core/analyze.h"
+#include "../core/codec.h"
+#include "../core/pagefile.h"
+#include "gg/gg.h"
+
+#define GG_DOC_END UINT32_MAX  /* cursor position after the last document */
+
+/* ---- reader.c: one segment file ------------------------------------ */
+typedef struct gg_seg {
+  gg_pfr *f;
+  uint32_t ndocs;
+  uint64_t tokens;
+  uint64_t ndict_blocks;
+  uint64_t doclen_off, idoff_off, ids_off, ids_len;
+  uint64_t store_off, store_len, storeidx_off, nstore_blocks;
+  uint64_t post_off, post_len, pos_off, pos_len;
+  uint64_t dict_off, dict_len, dictidx_off;
+} gg_seg;
+
+typedef struct gg_term_info {
+  uint32_t df;
+  uint64_t post_off, post_len;   /* absolute file offsets */
+  uint64_t pos_off, pos_len;
+} gg_term_info;
+
+struct gg_index {
+  char *dir;
+  uint32_t nsegs;
+  gg_seg *segs;
+  uint64_t docs, tokens;
+  double avgdl;
+  char stemmer[32];
+  gg_analyzer *an;
+};
+
+/* 1 and *info when found, 0 when absent, < 0 on error. */
+int gg_seg_lookup(gg_seg *s, const char *term, size_t len, gg_term_info *info, gg_error *err);
+int gg_seg_doclen(gg_seg *s, uint32_t doc, uint32_t *len, gg_error *err);
+/* External id (not NUL-terminated) of doc. */
+int gg_seg_docid(gg_seg *s, uint32_t doc, const char **id, size_t *len, gg_error *err);
+int gg_seg_doc(gg_seg *s, uint32_t doc, char **title, char **text, gg_error *err);
+
+/* ---- cursor.c: iteration over one term's postings in one segment ---- */
+typedef struct gg_cursor {
+  gg_seg *seg;
+  gg_term_info t;
+  uint32_t nblocks;
+  const uint8_t *skip;          /* verified skip table, NULL for one block */
+  uint32_t blk;                 /* current block; nblocks when exhausted */
+  uint32_t n, i;                /* documents in the block, index of the current one */
+  uint32_t doc;                 /* current document or GG_DOC_END */
+  uint32_t docs[GG_BLOCK], tfs[GG_BLOCK];
+  int pos_ready;                /* positions of the current block decoded */
+  uint32_t pos_start[GG_BLOCK + 1]; /* offsets of each document's positions in pos */
+  uint32_t *pos;
+  size_t pos_cap;
+} gg_cursor;
+
+/* Position the cursor on the term's first document. */
+int gg_cursor_open(gg_cursor *c, gg_seg *seg, const gg_term_info *t, gg_error *err);
+void gg_cursor_close(gg_cursor *c);
+int gg_cursor_next(gg_cursor *c, gg_error *err);
+/* Advance to the first document >= target (no move if already there). */
+int gg_cursor_seek(gg_cursor *c, uint32_t target, gg_error *err);
+static inline uint32_t gg_cursor_tf(const gg_cursor *c) { return c->tfs[c->i]; }
+/* Positions of the current document, ascending; *n == gg_cursor_tf. */
+int gg_cursor_positions(gg_cursor *c, const uint32_t **pos, uint32_t *n, gg_error *err);
+
+/* ---- query.c: parsed queries ---------------------------------------- */
+typedef struct gg_clause {
+  uint32_t nterms;     /* 1: a term; > 1: a phrase of consecutive terms */
+  char **terms;        /* analysed terms, NUL-terminated */
+  size_t *lens;
+} gg_clause;
+
+struct gg_query {
+  uint32_t nclauses;
+  gg_clause *clauses;
+};
+
+/* ---- eval.c: BM25 ---------------------------------------------------- */
+/* BM25 of one clause in one document; idf as returned by gg_bm25_idf. */
+double gg_bm25_idf(uint64_t ndocs, uint64_t df);
+double gg_bm25_tf(double tf, double dl, double avgdl, double k1, double b);
+
+#endif
