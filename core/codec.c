@@ -98,3 +98,65 @@ int gg_varint_get(const uint8_t **pp, const uint8_t *end, uint64_t *v) {
   }
   return -1;
 }
+
+static unsigned bit_len(uint32_t v) { return v ? 32u - (unsigned)__builtin_clz(v) : 0u; }
+
+size_t gg_pfor_encode(uint8_t *out, const uint32_t *in, unsigned n) {
+  /* Choose b from the histogram of bit lengths: an exception of length L
+  ** costs its index byte plus a varint of L-b bits. */
+  unsigned hist[33] = {0}, maxlen = 0;
+  for (unsigned i = 0; i < n; i++) {
+    unsigned l = bit_len(in[i]);
+    hist[l]++;
+    if (l > maxlen) maxlen = l;
+  }
+  unsigned best_b = maxlen;
+  size_t best = gg_packed_bytes(n, maxlen);
+  for (unsigned b = 0; b < maxlen; b++) {
+    size_t cost = gg_packed_bytes(n, b);
+    for (unsigned l = b + 1; l <= maxlen; l++) cost += hist[l] * (1 + (l - b + 6) / 7);
+    if (cost < best) {
+      best = cost;
+      best_b = b;
+    }
+  }
+  const uint32_t mask = best_b >= 32 ? 0xffffffffu : (1u << best_b) - 1;
+  uint32_t low[GG_BLOCK];
+  unsigned nexc = 0;
+  for (unsigned i = 0; i < n; i++) {
+    low[i] = in[i] & mask;
+    if (best_b < 32 && (in[i] >> best_b)) nexc++;
+  }
+  out[0] = (uint8_t)best_b;
+  out[1] = (uint8_t)nexc;
+  size_t k = 2 + gg_pack(out + 2, low, n, best_b);
+  if (nexc) {
+    for (unsigned i = 0; i < n; i++) {
+      if (in[i] >> best_b) {
+        out[k++] = (uint8_t)i;
+        k += gg_varint_put(out + k, in[i] >> best_b);
+      }
+    }
+  }
+  return k;
+}
+
+size_t gg_pfor_decode(uint32_t *out, const uint8_t *in, size_t avail, unsigned n) {
+  if (avail < 2 || n > GG_BLOCK) return 0;
+  unsigned b = in[0], nexc = in[1];
+  if (b > 32 || nexc > n) return 0;
+  size_t k = 2 + gg_packed_bytes(n, b);
+  if (k > avail) return 0;
+  gg_unpack(out, in + 2, n, b);
+  const uint8_t *p = in + k, *end = in + avail;
+  for (unsigned e = 0; e < nexc; e++) {
+    uint64_t high;
+    if (p >= end) return 0;
+    unsigned idx = *p++;
+    if (idx >= n || gg_varint_get(&p, end, &high) || high == 0 || b >= 32 ||
+        high > (0xffffffffu >> b))
+      return 0;
+    out[idx] |= (uint32_t)high << b;
+  }
+  return (size_t)(p - in);
+}

@@ -37,6 +37,19 @@ size_t gg_pack(uint8_t *out, const uint32_t *in, unsigned n, unsigned bits);
 ** gg_packed_bytes(n,bits) + GG_PACK_PAD bytes of in. */
 void gg_unpack(uint32_t *out, const uint8_t *in, unsigned n, unsigned bits);
 
+/* Patched bit-packing ("PFor"): n (<= GG_BLOCK) values as
+**   u8 b, u8 nexc, gg_packed_bytes(n, b) bytes of the low b bits of every
+**   value, then nexc exceptions { u8 index, varint (value >> b) }.
+** b is chosen to minimise the size, so a few large values (the first
+** position of a document, a rare high tf) do not widen the whole block.
+** Encoding needs GG_PFOR_MAX bytes of room; returns the bytes used. */
+#define GG_PFOR_MAX (2 + GG_BLOCK * 4 + GG_PACK_PAD)
+size_t gg_pfor_encode(uint8_t *out, const uint32_t *in, unsigned n);
+/* Decode n values from in[0..avail) (GG_PACK_PAD readable bytes beyond);
+** returns the bytes consumed, or 0 if the encoding is malformed or longer
+** than avail. */
+size_t gg_pfor_decode(uint32_t *out, const uint8_t *in, size_t avail, unsigned n);
+
 /* Write v as a LEB128 varint into p (GG_VARINT_MAX bytes room); returns length. */
 size_t gg_varint_put(uint8_t *p, uint64_t v);
 

@@ -59,7 +59,7 @@ struct gg_segw {
   uint32_t b_n;                       /* documents in the open block */
   uint32_t b_doc[GG_BLOCK], b_tf[GG_BLOCK];
   gg_buf b_pos;                       /* u32 position gaps of the open block */
-  uint8_t packed[GG_BLOCK * 4 + GG_PACK_PAD];
+  uint8_t packed[GG_PFOR_MAX];
 };
 
 uint32_t gg_segw_docs(const gg_segw *s) { return s->ndocs; }
@@ -250,27 +250,39 @@ static void block_flush(gg_segw *s) {
     memcpy(&len, dl + s->b_doc[i], 4);
     if (len < min_dl) min_dl = len;
   }
-  uint8_t hdr[2];
-  hdr[0] = (uint8_t)gg_bits_needed(gaps, s->b_n);
-  hdr[1] = (uint8_t)gg_bits_needed(tfm1, s->b_n);
-  gg_pfw_write(s->f, hdr, 2);
-  size_t k = gg_pack(s->packed, gaps, s->b_n, hdr[0]);
-  gg_pfw_write(s->f, s->packed, k);
-  s->t_post_n += 2 + k;
-  k = gg_pack(s->packed, tfm1, s->b_n, hdr[1]);
-  gg_pfw_write(s->f, s->packed, k);
-  s->t_post_n += k;
-
-  /* Positions: chunks of up to 128 gaps, each with its width byte. */
   const uint32_t *pv = (const uint32_t *)(const void *)s->b_pos.p;
   size_t np = s->b_pos.n / 4;
-  for (size_t i = 0; i < np; i += GG_BLOCK) {
-    unsigned n = np - i < GG_BLOCK ? (unsigned)(np - i) : GG_BLOCK;
-    uint8_t bits = (uint8_t)gg_bits_needed(pv + i, n);
-    gg_spool_write(s->pos, &bits, 1);
-    k = gg_pack(s->packed, pv + i, n, bits);
-    gg_spool_write(s->pos, s->packed, k);
-    s->t_pos_n += 1 + k;
+  if (s->b_n == GG_BLOCK) {
+    /* Full block: doc gaps and tf-1 as PFor blocks, positions as PFor
+    ** chunks of up to 128 gaps. */
+    size_t k = gg_pfor_encode(s->packed, gaps, s->b_n);
+    gg_pfw_write(s->f, s->packed, k);
+    s->t_post_n += k;
+    k = gg_pfor_encode(s->packed, tfm1, s->b_n);
+    gg_pfw_write(s->f, s->packed, k);
+    s->t_post_n += k;
+    for (size_t i = 0; i < np; i += GG_BLOCK) {
+      unsigned n = np - i < GG_BLOCK ? (unsigned)(np - i) : GG_BLOCK;
+      k = gg_pfor_encode(s->packed, pv + i, n);
+      gg_spool_write(s->pos, s->packed, k);
+      s->t_pos_n += k;
+    }
+  } else {
+    /* Tail block (fewer than 128 documents): varints, gap*2+1 when tf==1,
+    ** else gap*2 followed by tf; positions as varint gaps. */
+    gg_buf v = GG_BUF_INIT;
+    for (uint32_t i = 0; i < s->b_n; i++) {
+      gg_buf_put_varint(&v, (uint64_t)gaps[i] * 2 + (tfm1[i] == 0));
+      if (tfm1[i]) gg_buf_put_varint(&v, tfm1[i] + 1);
+    }
+    gg_pfw_write(s->f, v.p, v.n);
+    s->t_post_n += v.n;
+    v.n = 0;
+    for (size_t i = 0; i < np; i++) gg_buf_put_varint(&v, pv[i]);
+    gg_spool_write(s->pos, v.p, v.n);
+    s->t_pos_n += v.n;
+    if (v.oom) s->rc = gg_nomem(&s->err);
+    gg_buf_free(&v);
   }
   if (s->t_post_n > UINT32_MAX || s->t_pos_n > UINT32_MAX)
     s->rc = gg_fail(&s->err, GG_EINPUT, "a term's postings exceed 4 GiB in one segment");

@@ -36,21 +36,35 @@ static int load_block(gg_cursor *c, uint32_t b, gg_error *err) {
   uint32_t n = b + 1 < c->nblocks ? GG_BLOCK : c->t.df - GG_BLOCK * (c->nblocks - 1);
   uint64_t start = b ? gg_get_u32(skip_entry(c, b - 1) + 4) : 0;
   uint64_t end = c->skip ? gg_get_u32(skip_entry(c, b) + 4) : c->t.post_len;
-  if (start > end || end > c->t.post_len || end - start < 2) return bad(c, err, "postings block");
+  if (start > end || end > c->t.post_len || end == start) return bad(c, err, "postings block");
   const uint8_t *p = gg_pfr_get(c->seg->f, c->t.post_off + start, end - start, err);
   if (!p) return GG_ECORRUPT;
-  unsigned db = p[0], tb = p[1];
-  if (db > 32 || tb > 32 || 2 + gg_packed_bytes(n, db) + gg_packed_bytes(n, tb) != end - start)
-    return bad(c, err, "postings block");
-  uint32_t gaps[GG_BLOCK];
-  gg_unpack(gaps, p + 2, n, db);
-  gg_unpack(c->tfs, p + 2 + gg_packed_bytes(n, db), n, tb);
   uint64_t doc = b ? (uint64_t)gg_get_u32(skip_entry(c, b - 1)) + 1 : 0;
-  for (uint32_t i = 0; i < n; i++) {
-    doc += gaps[i];
-    c->docs[i] = (uint32_t)doc;
-    c->tfs[i] += 1;
-    doc++;
+  if (n == GG_BLOCK) {
+    uint32_t gaps[GG_BLOCK];
+    size_t k = gg_pfor_decode(gaps, p, end - start, n);
+    size_t k2 = k ? gg_pfor_decode(c->tfs, p + k, end - start - k, n) : 0;
+    if (!k || !k2 || k + k2 != end - start) return bad(c, err, "postings block");
+    for (uint32_t i = 0; i < n; i++) {
+      doc += gaps[i];
+      c->docs[i] = (uint32_t)doc;
+      c->tfs[i] += 1;
+      doc++;
+    }
+  } else {
+    const uint8_t *q = p, *qend = p + (end - start);
+    for (uint32_t i = 0; i < n; i++) {
+      uint64_t g, tf = 1;
+      if (gg_varint_get(&q, qend, &g) || (!(g & 1) && (gg_varint_get(&q, qend, &tf) || tf < 2 ||
+                                                          tf > UINT32_MAX)))
+        return bad(c, err, "postings block");
+      doc += g >> 1;
+      if (doc >= c->seg->ndocs) return bad(c, err, "postings block");
+      c->docs[i] = (uint32_t)doc;
+      c->tfs[i] = (uint32_t)tf;
+      doc++;
+    }
+    if (q != qend) return bad(c, err, "postings block");
   }
   uint64_t last = doc - 1;
   if (last >= c->seg->ndocs || (c->skip && last != gg_get_u32(skip_entry(c, b))) ||
@@ -123,7 +137,8 @@ static int decode_positions(gg_cursor *c, gg_error *err) {
     c->pos_start[i + 1] = (uint32_t)total;
   }
   /* Each chunk of 128 values costs at least one byte. */
-  if (start > end || end > c->t.pos_len || total / GG_BLOCK > end - start)
+  if (start > end || end > c->t.pos_len ||
+      (c->n == GG_BLOCK ? total / GG_BLOCK : total) > end - start)
     return bad(c, err, "positions block");
   if (total > c->pos_cap) {
     uint32_t *p = realloc(c->pos, (size_t)total * sizeof *p);
@@ -134,12 +149,19 @@ static int decode_positions(gg_cursor *c, gg_error *err) {
   const uint8_t *p = gg_pfr_get(c->seg->f, c->t.pos_off + start, end - start, err);
   if (!p) return GG_ECORRUPT;
   const uint8_t *q = p, *qend = p + (end - start);
-  for (uint64_t k = 0; k < total; k += GG_BLOCK) {
-    unsigned n = total - k < GG_BLOCK ? (unsigned)(total - k) : GG_BLOCK;
-    if (q >= qend || *q > 32 || gg_packed_bytes(n, *q) > (size_t)(qend - q - 1))
-      return bad(c, err, "positions block");
-    gg_unpack(c->pos + k, q + 1, n, *q);
-    q += 1 + gg_packed_bytes(n, *q);
+  if (c->n == GG_BLOCK) {
+    for (uint64_t k = 0; k < total; k += GG_BLOCK) {
+      unsigned n = total - k < GG_BLOCK ? (unsigned)(total - k) : GG_BLOCK;
+      size_t used = gg_pfor_decode(c->pos + k, q, (size_t)(qend - q), n);
+      if (!used) return bad(c, err, "positions block");
+      q += used;
+    }
+  } else {
+    for (uint64_t k = 0; k < total; k++) {
+      uint64_t g;
+      if (gg_varint_get(&q, qend, &g) || g > UINT32_MAX) return bad(c, err, "positions block");
+      c->pos[k] = (uint32_t)g;
+    }
   }
   if (q != qend) return bad(c, err, "positions block");
   for (uint32_t i = 0; i < c->n; i++) {
