@@ -59,6 +59,7 @@ static int on_doc(void *vctx, const gg_doc *d) {
   int rc = gg_inverter_add(c->inv, c->an, doc, d, &ntokens, c->err);
   if (rc == GG_OK) rc = gg_segw_add_doc(c->seg, d, ntokens, c->err);
   c->stats->docs++;
+  c->stats->text_bytes += d->title_len + d->text_len;
   if (c->opts->progress) {
     double t = now_s();
     if (t - c->last_progress >= 0.25) {

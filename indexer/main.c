@@ -135,11 +135,12 @@ int main(int argc, char **argv) {
   }
   if (!quiet)
     fprintf(stderr,
-            "gg-index: %llu documents, %llu terms, %llu postings, %.2f MB input, %.2f MB index "
-            "(%.0f%%), %.2f s%s\n",
+            "gg-index: %llu documents, %llu terms, %llu postings, %.2f MB input (%.2f MB text), "
+            "%.2f MB index (%.0f%% of text), %.2f s%s\n",
             (unsigned long long)st.docs, (unsigned long long)st.terms,
-            (unsigned long long)st.postings, st.input_bytes / 1e6, st.index_bytes / 1e6,
-            st.input_bytes ? 100.0 * st.index_bytes / st.input_bytes : 0.0, st.seconds,
+            (unsigned long long)st.postings, st.input_bytes / 1e6, st.text_bytes / 1e6,
+            st.index_bytes / 1e6, st.text_bytes ? 100.0 * st.index_bytes / st.text_bytes : 0.0,
+            st.seconds,
             st.skipped ? ", some inputs skipped" : "");
   return st.skipped ? 1 : 0;
 }

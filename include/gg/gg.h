@@ -80,6 +80,7 @@ typedef struct gg_build_stats {
   uint64_t postings;      /* (term, document) pairs */
   uint64_t tokens;        /* word positions */
   uint64_t input_bytes;   /* bytes of input read (after gunzip) */
+  uint64_t text_bytes;    /* bytes of title + text of the indexed documents */
   uint64_t index_bytes;   /* bytes of the published index files */
   uint64_t runs;          /* sorted runs flushed to disk during inversion */
   double seconds;         /* wall clock of the whole build */
