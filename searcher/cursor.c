@@ -182,3 +182,20 @@ int gg_cursor_positions(gg_cursor *c, const uint32_t **pos, uint32_t *n, gg_erro
   *n = c->tfs[c->i];
   return GG_OK;
 }
+
+double gg_cursor_max_tf_part(const gg_cursor *c, double avgdl, double k1, double b) {
+  double best = 0;
+  if (c->skip) {
+    for (uint32_t k = 0; k < c->nblocks; k++) {
+      const uint8_t *e = skip_entry(c, k);
+      double v = gg_bm25_tf(gg_get_u32(e + 12), gg_get_u32(e + 16), avgdl, k1, b);
+      if (v > best) best = v;
+    }
+    return best;
+  }
+  /* One block, decoded at open: its max tf with the smallest possible dl. */
+  uint32_t max_tf = 0;
+  for (uint32_t i = 0; i < c->n; i++)
+    if (c->tfs[i] > max_tf) max_tf = c->tfs[i];
+  return gg_bm25_tf(max_tf, 0, avgdl, k1, b);
+}

@@ -34,6 +34,8 @@ typedef struct clause_it {
   uint32_t doc;        /* current matching document or GG_DOC_END */
   uint32_t freq;       /* occurrences in doc */
   double idf;
+  double ub;           /* upper bound of this clause's score in any document */
+  uint32_t index;      /* position in the query, fixes the summation order */
 } clause_it;
 
 /* Occurrences of the phrase in the cursors' common document. */
@@ -165,6 +167,94 @@ typedef struct term_ref {
   gg_term_info info;
 } term_ref;
 
+/* Sum of contributions in clause order, so that a document's score is
+** the same bit for bit whichever evaluation strategy computed it. */
+static double sum_in_order(const double *contrib, uint32_t n) {
+  double s = 0;
+  for (uint32_t i = 0; i < n; i++) s += contrib[i];
+  return s;
+}
+
+/* Bounds are compared with a little slack so that rounding in the partial
+** sums can never prune a document that exhaustive evaluation would keep. */
+#define BOUND_SLACK (1.0 + 1e-9)
+
+static int cmp_ub(const void *a, const void *b) {
+  const clause_it *x = *(clause_it *const *)a, *y = *(clause_it *const *)b;
+  if (x->ub != y->ub) return x->ub < y->ub ? -1 : 1;
+  return (x->index > y->index) - (x->index < y->index);
+}
+
+/* Disjunctive top-k by MaxScore (Turtle & Flood): clauses sorted by their
+** score bound; while the bounds of the weakest clauses add up to no more
+** than the current k-th score, those clauses cannot bring a new document
+** into the top k on their own, so only documents of the other ("essential")
+** clauses are candidates, and a candidate is dropped as soon as its partial
+** score plus the remaining bounds cannot beat the k-th score.  Exact: it
+** returns the same hits and scores as exhaustive evaluation. */
+static int eval_maxscore(gg_index *ix, uint32_t si, clause_it *its, uint32_t nits, uint32_t nclauses,
+                         const gg_search_opts *o, topk *t, gg_error *err) {
+  gg_seg *seg = &ix->segs[si];
+  clause_it **ord = malloc(nits * sizeof *ord);
+  double *cum = malloc(nits * sizeof *cum);
+  double *contrib = calloc(nclauses, sizeof *contrib);
+  int rc = GG_OK;
+  if (!ord || !cum || !contrib) {
+    rc = gg_nomem(err);
+    goto out;
+  }
+  for (uint32_t i = 0; i < nits; i++) ord[i] = &its[i];
+  qsort(ord, nits, sizeof *ord, cmp_ub);
+  for (uint32_t i = 0; i < nits; i++) cum[i] = (i ? cum[i - 1] : 0) + ord[i]->ub;
+  uint32_t ess = 0;  /* ord[ess..nits) are essential */
+  for (;;) {
+    double theta = t->n == t->k ? t->h[0].score : -1.0;
+    while (ess < nits && cum[ess] * BOUND_SLACK < theta) ess++;
+    if (ess == nits) break;
+    uint32_t d = GG_DOC_END;
+    for (uint32_t i = ess; i < nits; i++)
+      if (ord[i]->doc < d) d = ord[i]->doc;
+    if (d == GG_DOC_END) break;
+    uint32_t dl;
+    if ((rc = gg_seg_doclen(seg, d, &dl, err))) break;
+    double partial = 0;
+    for (uint32_t i = ess; i < nits; i++) {
+      clause_it *c = ord[i];
+      if (c->doc == d) {
+        contrib[c->index] = c->idf * gg_bm25_tf(c->freq, dl, ix->avgdl, o->k1, o->b);
+        partial += contrib[c->index];
+      }
+    }
+    int pruned = 0;
+    for (uint32_t j = ess; j-- > 0;) {
+      if ((partial + cum[j]) * BOUND_SLACK < theta) {
+        pruned = 1;
+        break;
+      }
+      clause_it *c = ord[j];
+      if ((rc = clause_seek(c, d, err))) break;
+      if (c->doc == d) {
+        contrib[c->index] = c->idf * gg_bm25_tf(c->freq, dl, ix->avgdl, o->k1, o->b);
+        partial += contrib[c->index];
+      }
+    }
+    if (rc) break;
+    if (!pruned) {
+      cand cd = {sum_in_order(contrib, nclauses), si, d};
+      topk_add(t, &cd);
+    }
+    memset(contrib, 0, nclauses * sizeof *contrib);
+    for (uint32_t i = ess; i < nits && rc == GG_OK; i++)
+      if (ord[i]->doc == d) rc = clause_next(ord[i], err);
+    if (rc) break;
+  }
+out:
+  free(ord);
+  free(cum);
+  free(contrib);
+  return rc;
+}
+
 /* Evaluate the query over segment si, adding candidates to t.  refs holds
 ** the lookups [clause][term] for this segment. */
 static int eval_segment(gg_index *ix, uint32_t si, const gg_query *q, const double *idf,
@@ -185,6 +275,7 @@ static int eval_segment(gg_index *ix, uint32_t si, const gg_query *q, const doub
     clause_it *it = &its[nits];
     it->nterms = cl->nterms;
     it->idf = idf[c];
+    it->index = c;
     if (!(it->cur = calloc(cl->nterms, sizeof *it->cur))) {
       rc = gg_nomem(err);
       break;
@@ -193,8 +284,20 @@ static int eval_segment(gg_index *ix, uint32_t si, const gg_query *q, const doub
     for (uint32_t k = 0; k < cl->nterms && rc == GG_OK; k++)
       rc = gg_cursor_open(&it->cur[k], seg, &refs[c][k].info, err);
     if (rc == GG_OK) rc = clause_seek(it, 0, err);
+    if (rc == GG_OK)
+      it->ub = it->idf * (it->nterms == 1 ? gg_cursor_max_tf_part(&it->cur[0], ix->avgdl, o->k1, o->b)
+                                         : o->k1 + 1.0);
   }
   if (nits == 0) goto done;
+  if (!o->conjunctive && !o->exhaustive) {
+    rc = eval_maxscore(ix, si, its, nits, q->nclauses, o, t, err);
+    goto done;
+  }
+  double *contrib = calloc(q->nclauses, sizeof *contrib);
+  if (!contrib) {
+    rc = gg_nomem(err);
+    goto done;
+  }
   while (rc == GG_OK) {
     uint32_t d;
     if (o->conjunctive) {
@@ -221,14 +324,15 @@ static int eval_segment(gg_index *ix, uint32_t si, const gg_query *q, const doub
     }
     uint32_t dl;
     if ((rc = gg_seg_doclen(seg, d, &dl, err))) break;
-    cand cd = {0.0, si, d};
     for (uint32_t i = 0; i < nits; i++)
-      if (its[i].doc == d)
-        cd.score += its[i].idf * gg_bm25_tf(its[i].freq, dl, ix->avgdl, o->k1, o->b);
+      contrib[its[i].index] =
+          its[i].doc == d ? its[i].idf * gg_bm25_tf(its[i].freq, dl, ix->avgdl, o->k1, o->b) : 0.0;
+    cand cd = {sum_in_order(contrib, q->nclauses), si, d};
     topk_add(t, &cd);
     for (uint32_t i = 0; i < nits && rc == GG_OK; i++)
       if (its[i].doc == d) rc = clause_next(&its[i], err);
   }
+  free(contrib);
 done:
   for (uint32_t i = 0; i < nits; i++) {
     for (uint32_t k = 0; k < its[i].nterms; k++) gg_cursor_close(&its[i].cur[k]);

@@ -72,6 +72,9 @@ int gg_cursor_next(gg_cursor *c, gg_error *err);
 /* Advance to the first document >= target (no move if already there). */
 int gg_cursor_seek(gg_cursor *c, uint32_t target, gg_error *err);
 static inline uint32_t gg_cursor_tf(const gg_cursor *c) { return c->tfs[c->i]; }
+/* Upper bound of the BM25 tf part (gg_bm25_tf) over every document of
+** the term, from the skip table (or the single block's max tf with dl 0). */
+double gg_cursor_max_tf_part(const gg_cursor *c, double avgdl, double k1, double b);
 /* Positions of the current document, ascending; *n == gg_cursor_tf. */
 int gg_cursor_positions(gg_cursor *c, const uint32_t **pos, uint32_t *n, gg_error *err);
 

@@ -142,8 +142,10 @@ typedef struct gg_search_opts {
   uint32_t k;           /* number of hits wanted, >= 1 */
   int conjunctive;      /* 0: any clause may match (OR); 1: every clause must (AND) */
   double k1, b;         /* BM25 parameters */
+  int exhaustive;       /* 1: score every matching document (no top-k pruning);
+                        ** gives the same hits, only slower: for tests */
 } gg_search_opts;
-#define GG_SEARCH_DEFAULTS {10, 0, 1.2, 0.75}
+#define GG_SEARCH_DEFAULTS {10, 0, 1.2, 0.75, 0}
 
 typedef struct gg_hit {
   double score;
