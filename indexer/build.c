@@ -24,7 +24,27 @@
 #include "../core/err.h"
 #include "../core/manifest.h"
 #include "../core/segment.h"
+#include "chan.h"
 #include "indexer.h"
+
+/* The build is a pipeline of three sequential stages, so the output does not
+** depend on thread timing: the main thread walks and parses the inputs and
+** hands stored text to the segment writer (whose compressor thread deflates
+** it); batches of documents go to the inverter thread, which analyses and
+** inverts them in document order and sends each batch back with the
+** documents' lengths. */
+#define BATCH_BYTES (1u << 20)
+#define BATCH_DOCS 4096
+#define NBATCHES 4             /* batches in flight; bounds the memory of the pipeline */
+
+typedef struct batch {
+  uint32_t first_doc;
+  uint32_t n;
+  gg_buf text;                 /* title and text bytes of the documents */
+  size_t (*spans)[2];          /* per document: title length, text length */
+  uint32_t *ntokens;           /* OUT of the inverter: positions per document */
+  uint32_t cap;
+} batch;
 
 #define DEFAULT_BUDGET ((size_t)512 << 20)
 #define DEFAULT_MAX_DOC ((size_t)256 << 20)
@@ -45,6 +65,13 @@ typedef struct build_ctx {
   gg_analyzer *an;
   gg_inverter *inv;
   gg_segw *seg;
+  gg_chan work, done;          /* batches to invert / inverted (and free ones) */
+  pthread_t inverter;
+  int inverter_running;
+  int inv_rc;                  /* the inverter's error, read after join */
+  gg_error inv_err;
+  batch *filling;              /* the batch the main thread is filling */
+  uint32_t nbatches;           /* batches allocated so far (<= NBATCHES) */
   gg_walk walk;
   gg_build_stats *stats;
   gg_error *err;
@@ -52,12 +79,87 @@ typedef struct build_ctx {
   double t0, last_progress;
 } build_ctx;
 
+static void batch_free(batch *b) {
+  if (!b) return;
+  gg_buf_free(&b->text);
+  free(b->spans);
+  free(b->ntokens);
+  free(b);
+}
+
+static void *inverter_main(void *arg) {
+  build_ctx *c = arg;
+  batch *b;
+  while ((b = gg_chan_get(&c->work)) != NULL) {
+    const char *p = (const char *)b->text.p;
+    for (uint32_t i = 0; i < b->n && c->inv_rc == GG_OK; i++) {
+      gg_doc d = {NULL, 0, p, b->spans[i][0], p + b->spans[i][0], b->spans[i][1]};
+      c->inv_rc = gg_inverter_add(c->inv, c->an, b->first_doc + i, &d, &b->ntokens[i], &c->inv_err);
+      p += b->spans[i][0] + b->spans[i][1];
+    }
+    if (c->inv_rc != GG_OK) gg_chan_close(&c->work);  /* unblock the main thread */
+    gg_chan_put(&c->done, b);  /* never blocks: done holds every batch */
+  }
+  return NULL;
+}
+
+/* Record the lengths an inverted batch brings back; the batch is reusable. */
+static void collect(build_ctx *c, batch *b) {
+  for (uint32_t i = 0; i < b->n; i++) gg_segw_set_doclen(c->seg, b->first_doc + i, b->ntokens[i]);
+  b->n = 0;
+  b->text.n = 0;
+}
+
+/* Send the filling batch to the inverter and get an empty one. */
+static int submit(build_ctx *c) {
+  batch *b = c->filling;
+  c->filling = NULL;
+  if (b && b->n && gg_chan_put(&c->work, b) != 0) {
+    batch_free(b);
+    return GG_EIO;  /* the inverter failed; its error is reported */
+  }
+  if (b && !b->n) {
+    c->filling = b;
+    return GG_OK;
+  }
+  batch *next;
+  if (c->nbatches < NBATCHES) {
+    next = calloc(1, sizeof *next);
+    if (!next) return gg_nomem(c->err);
+    c->nbatches++;
+  } else {
+    next = gg_chan_get(&c->done);  /* wait for the inverter to return one */
+    if (!next) return GG_EIO;
+    collect(c, next);
+  }
+  c->filling = next;
+  return GG_OK;
+}
+
 static int on_doc(void *vctx, const gg_doc *d) {
   build_ctx *c = vctx;
-  uint32_t ntokens;
   uint32_t doc = gg_segw_docs(c->seg);
-  int rc = gg_inverter_add(c->inv, c->an, doc, d, &ntokens, c->err);
-  if (rc == GG_OK) rc = gg_segw_add_doc(c->seg, d, ntokens, c->err);
+  int rc = gg_segw_add_doc(c->seg, d, c->err);
+  if (rc) return rc;
+  if (!c->filling && (rc = submit(c))) return rc;
+  batch *b = c->filling;
+  if (b->n == b->cap) {
+    uint32_t cap = b->cap ? b->cap * 2 : 256;
+    size_t(*sp)[2] = realloc(b->spans, cap * sizeof *sp);
+    if (sp) b->spans = sp;
+    uint32_t *nt = sp ? realloc(b->ntokens, cap * sizeof *nt) : NULL;
+    if (nt) b->ntokens = nt;
+    if (!sp || !nt) return gg_nomem(c->err);
+    b->cap = cap;
+  }
+  if (b->n == 0) b->first_doc = doc;
+  gg_buf_put(&b->text, d->title, d->title_len);
+  gg_buf_put(&b->text, d->text, d->text_len);
+  if (b->text.oom) return gg_nomem(c->err);
+  b->spans[b->n][0] = d->title_len;
+  b->spans[b->n][1] = d->text_len;
+  b->n++;
+  if ((b->text.n >= BATCH_BYTES || b->n >= BATCH_DOCS) && (rc = submit(c))) return rc;
   c->stats->docs++;
   c->stats->text_bytes += d->title_len + d->text_len;
   if (c->opts->progress) {
@@ -69,6 +171,32 @@ static int on_doc(void *vctx, const gg_doc *d) {
       c->stats->seconds = t - c->t0;
       c->opts->progress(c->opts->ctx, c->stats, c->raw_total ? c->raw_total : 1);
     }
+  }
+  return GG_OK;
+}
+
+/* Finish the pipeline: submit the last batch, stop the inverter, collect
+** every batch.  Returns the first error of either thread. */
+static int pipeline_finish(build_ctx *c, int rc) {
+  if (!c->inverter_running) return rc;
+  if (rc == GG_OK && c->filling && c->filling->n) {
+    if (gg_chan_put(&c->work, c->filling) == 0) c->filling = NULL;
+    else rc = GG_EIO;
+  }
+  gg_chan_close(&c->work);
+  pthread_join(c->inverter, NULL);
+  c->inverter_running = 0;
+  batch *b;
+  while ((b = gg_chan_try_get(&c->work)) != NULL) batch_free(b);
+  while ((b = gg_chan_try_get(&c->done)) != NULL) {
+    if (rc == GG_OK && c->inv_rc == GG_OK) collect(c, b);
+    batch_free(b);
+  }
+  batch_free(c->filling);
+  c->filling = NULL;
+  if (c->inv_rc != GG_OK) {
+    if (c->err) *c->err = c->inv_err;
+    return c->inv_rc;
   }
   return rc;
 }
@@ -176,12 +304,19 @@ int gg_build(const char *const *paths, size_t npaths, const gg_build_opts *opts_
   }
   if (rc == GG_OK) rc = gg_inverter_new(dir, opts.memory_budget, &c.inv, err);
   if (rc == GG_OK) {
+    if (gg_chan_init(&c.work, NBATCHES + 1) || gg_chan_init(&c.done, NBATCHES + 1)) rc = gg_nomem(err);
+    else if (pthread_create(&c.inverter, NULL, inverter_main, &c) != 0)
+      rc = gg_fail(err, GG_ENOMEM, "cannot start the inverter thread");
+    else c.inverter_running = 1;
+  }
+  if (rc == GG_OK) {
     c.walk.max_doc_bytes = opts.max_doc_bytes;
     c.walk.warn = opts.warn;
     c.walk.warn_ctx = opts.ctx;
     if (opts.progress) c.raw_total = gg_walk_raw_total(paths, npaths);
     rc = gg_walk_run(&c.walk, paths, npaths, on_doc, &c, err);
   }
+  rc = pipeline_finish(&c, rc);
   stats.input_bytes = c.walk.input_bytes;
   stats.skipped = c.walk.skipped;
   if (rc == GG_OK && stats.docs == 0)
@@ -219,6 +354,9 @@ int gg_build(const char *const *paths, size_t npaths, const gg_build_opts *opts_
       if (!referenced) unlink(seg_path);
     }
   }
+  rc = pipeline_finish(&c, rc);
+  gg_chan_destroy(&c.work);
+  gg_chan_destroy(&c.done);
   gg_inverter_free(c.inv);
   gg_analyzer_free(c.an);
   if (lock_fd >= 0) close(lock_fd);

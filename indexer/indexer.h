@@ -59,8 +59,11 @@ int gg_walk_run(gg_walk *w, const char *const *paths, size_t npaths, gg_doc_fn f
 /* ---- segwrite.c: one segment file ----------------------------------- */
 typedef struct gg_segw gg_segw;
 int gg_segw_open(const char *path, const char *tmp_dir, gg_segw **out, gg_error *err);
-/* Phase 1, every document in order: stored fields and length. */
-int gg_segw_add_doc(gg_segw *s, const gg_doc *doc, uint32_t ntokens, gg_error *err);
+/* Phase 1, every document in order: stored fields and id. */
+int gg_segw_add_doc(gg_segw *s, const gg_doc *doc, gg_error *err);
+/* The number of word positions of a document added before (any order,
+** before the first gg_segw_term_begin). */
+void gg_segw_set_doclen(gg_segw *s, uint32_t doc, uint32_t ntokens);
 /* Phase 2, terms in strictly increasing byte order; within a term,
 ** documents in increasing order.  positions[0..tf) ascending. */
 int gg_segw_term_begin(gg_segw *s, const char *term, size_t len, gg_error *err);

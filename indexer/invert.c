@@ -32,6 +32,9 @@ typedef struct term_acc {
   uint32_t df;
   int64_t last_doc;   /* -1 before the first document of this run */
   gg_buf rec;         /* run record */
+  int64_t cur_doc;    /* document being added when this term was last seen */
+  uint32_t cur_tf;    /* occurrences in cur_doc */
+  uint32_t cur_at;    /* where its positions go in the document's position array */
 } term_acc;
 
 typedef struct tok {
@@ -56,11 +59,15 @@ struct gg_inverter {
   arena_chunk *arena;
   tok *toks;
   size_t ntoks, toks_cap;
+  uint32_t *doc_terms;       /* distinct terms of the current document, first-seen order */
+  size_t ndoc_terms, doc_terms_cap;
+  uint32_t *doc_pos;         /* its positions grouped by term */
+  size_t doc_pos_cap;
   uint32_t *scratch;         /* positions while merging */
   size_t scratch_cap;
   gg_spool **runs;
   size_t nruns;
-  int rc;                    /* error raised inside the token callback */
+  int64_t adding;            /* document being added */
 };
 
 int gg_inverter_new(const char *tmp_dir, size_t budget, gg_inverter **out, gg_error *err) {
@@ -96,6 +103,8 @@ void gg_inverter_free(gg_inverter *v) {
   for (size_t i = 0; i < v->nruns; i++) gg_spool_close(v->runs[i]);
   free(v->runs);
   free(v->toks);
+  free(v->doc_terms);
+  free(v->doc_pos);
   free(v->scratch);
   free(v->tmp_dir);
   free(v);
@@ -166,6 +175,7 @@ static uint32_t intern(gg_inverter *v, const char *s, size_t n) {
   t->len = (uint32_t)n;
   t->hash = h;
   t->last_doc = -1;
+  t->cur_doc = -1;
   v->slots[j] = v->nterms + 1;
   return v->nterms++;
 }
@@ -187,13 +197,21 @@ static int on_token(void *ctx, const char *term, size_t len, uint32_t pos, size_
   v->toks[v->ntoks].term = id;
   v->toks[v->ntoks].pos = pos;
   v->ntoks++;
+  term_acc *t = &v->terms[id];
+  if (t->cur_doc != v->adding) {
+    if (v->ndoc_terms == v->doc_terms_cap) {
+      size_t cap = v->doc_terms_cap ? v->doc_terms_cap * 2 : 1024;
+      uint32_t *d = realloc(v->doc_terms, cap * sizeof *d);
+      if (!d) return GG_ENOMEM;
+      v->doc_terms = d;
+      v->doc_terms_cap = cap;
+    }
+    v->doc_terms[v->ndoc_terms++] = id;
+    t->cur_doc = v->adding;
+    t->cur_tf = 0;
+  }
+  t->cur_tf++;
   return 0;
-}
-
-static int cmp_tok(const void *a, const void *b) {
-  const tok *x = a, *y = b;
-  if (x->term != y->term) return x->term < y->term ? -1 : 1;
-  return x->pos < y->pos ? -1 : x->pos > y->pos;
 }
 
 static const gg_inverter *sort_ctx;
@@ -246,31 +264,47 @@ static int flush_run(gg_inverter *v, size_t mem_threshold, gg_error *err) {
 int gg_inverter_add(gg_inverter *v, gg_analyzer *an, uint32_t doc, const gg_doc *d,
                     uint32_t *ntokens, gg_error *err) {
   v->ntoks = 0;
+  v->ndoc_terms = 0;
+  v->adding = doc;
   uint32_t pos = 0;
   int rc = gg_analyze(an, d->title, d->title_len, &pos, on_token, v);
   if (rc == 0) rc = gg_analyze(an, d->text, d->text_len, &pos, on_token, v);
   if (rc) return rc == GG_ENOMEM ? gg_nomem(err) : gg_fail(err, rc, "analysis failed");
   *ntokens = pos;
-  qsort(v->toks, v->ntoks, sizeof *v->toks, cmp_tok);
+  /* Group positions by term without sorting: offsets from the counts,
+  ** then one scatter pass (positions arrive in increasing order). */
+  if (v->ntoks > v->doc_pos_cap) {
+    uint32_t *p = realloc(v->doc_pos, v->ntoks * sizeof *p);
+    if (!p) return gg_nomem(err);
+    v->doc_pos = p;
+    v->doc_pos_cap = v->ntoks;
+  }
+  uint32_t at = 0;
+  for (size_t i = 0; i < v->ndoc_terms; i++) {
+    term_acc *t = &v->terms[v->doc_terms[i]];
+    t->cur_at = at;
+    at += t->cur_tf;
+  }
+  for (size_t i = 0; i < v->ntoks; i++) v->doc_pos[v->terms[v->toks[i].term].cur_at++] = v->toks[i].pos;
   uint8_t tmp[GG_VARINT_MAX];
-  for (size_t i = 0; i < v->ntoks;) {
-    size_t j = i;
-    while (j < v->ntoks && v->toks[j].term == v->toks[i].term) j++;
-    term_acc *t = &v->terms[v->toks[i].term];
+  at = 0;
+  for (size_t i = 0; i < v->ndoc_terms; i++) {
+    term_acc *t = &v->terms[v->doc_terms[i]];
+    uint32_t tf = t->cur_tf;
     size_t before = t->rec.cap;
-    gg_buf_reserve(&t->rec, 2 * GG_VARINT_MAX + (j - i) * 3);
+    gg_buf_reserve(&t->rec, 2 * GG_VARINT_MAX + (size_t)tf * 3);
     gg_buf_put(&t->rec, tmp, gg_varint_put(tmp, (uint64_t)((int64_t)doc - t->last_doc - 1)));
-    gg_buf_put(&t->rec, tmp, gg_varint_put(tmp, j - i));
+    gg_buf_put(&t->rec, tmp, gg_varint_put(tmp, tf));
     int64_t prev = -1;
-    for (size_t k = i; k < j; k++) {
-      gg_buf_put(&t->rec, tmp, gg_varint_put(tmp, (uint64_t)((int64_t)v->toks[k].pos - prev - 1)));
-      prev = v->toks[k].pos;
+    for (uint32_t k = at; k < at + tf; k++) {
+      gg_buf_put(&t->rec, tmp, gg_varint_put(tmp, (uint64_t)((int64_t)v->doc_pos[k] - prev - 1)));
+      prev = v->doc_pos[k];
     }
+    at += tf;
     if (t->rec.oom) return gg_nomem(err);
     v->used += t->rec.cap - before;
     t->last_doc = doc;
     t->df++;
-    i = j;
   }
   if (v->used > v->budget) return flush_run(v, RUN_SPOOL_MEM, err);
   return GG_OK;

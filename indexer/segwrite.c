@@ -8,9 +8,12 @@
 ** memory is one block of each kind, the skip table of the current term, the
 ** document lengths (4 bytes per document) and the small index tables.
 */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
+
+#include "chan.h"
 
 #include "../core/codec.h"
 #include "../core/err.h"
@@ -34,8 +37,15 @@ struct gg_segw {
   gg_buf store_block;     /* uncompressed block being filled */
   uint32_t store_first;   /* first document of store_block */
   uint64_t store_off;     /* file offset of the STORE section */
-  gg_buf store_idx;       /* GG_STORE_ENTRY per written block */
-  uint8_t *zbuf;          /* compression output */
+  /* Stored-text blocks are deflated and written by a compressor thread,
+  ** in order; during phase 1 only that thread writes to f. */
+  gg_chan zq;             /* store_job pointers */
+  pthread_t zthread;
+  int zrunning;
+  int zrc;                /* compressor's error, valid after join */
+  gg_error zerr;
+  gg_buf store_idx;       /* GG_STORE_ENTRY per written block (compressor thread) */
+  uint8_t *zbuf;          /* compression output (compressor thread) */
   size_t zcap;
 
   /* phase 2: terms */
@@ -62,6 +72,9 @@ struct gg_segw {
   uint8_t packed[GG_PFOR_MAX];
 };
 
+static void compressor_join(gg_segw *s);
+static void *compressor_main(void *arg);
+
 uint32_t gg_segw_docs(const gg_segw *s) { return s->ndocs; }
 
 int gg_segw_open(const char *path, const char *tmp_dir, gg_segw **out, gg_error *err) {
@@ -78,11 +91,22 @@ int gg_segw_open(const char *path, const char *tmp_dir, gg_segw **out, gg_error 
     return rc;
   }
   s->store_off = gg_pfw_offset(s->f);
+  if (gg_chan_init(&s->zq, 8) != 0) {
+    gg_segw_abort(s);
+    return gg_nomem(err);
+  }
+  if (pthread_create(&s->zthread, NULL, compressor_main, s) != 0) {
+    gg_segw_abort(s);
+    return gg_fail(err, GG_ENOMEM, "cannot start a compressor thread");
+  }
+  s->zrunning = 1;
   *out = s;
   return GG_OK;
 }
 
 static void segw_free(gg_segw *s) {
+  compressor_join(s);
+  gg_chan_destroy(&s->zq);
   gg_spool_close(s->idoff);
   gg_spool_close(s->ids);
   gg_spool_close(s->pos);
@@ -101,36 +125,96 @@ static void segw_free(gg_segw *s) {
 
 void gg_segw_abort(gg_segw *s) {
   if (!s) return;
+  compressor_join(s);  /* it may still be writing to f */
   gg_pfw_abort(s->f);
   segw_free(s);
 }
 
-static int store_flush(gg_segw *s) {
-  if (s->store_block.n == 0 || s->rc) return s->rc;
-  uLongf bound = compressBound((uLong)s->store_block.n);
+typedef struct store_job {
+  gg_buf data;            /* uncompressed block */
+  uint32_t first, ndocs;
+} store_job;
+
+static int compress_block(gg_segw *s, store_job *j) {
+  uLongf bound = compressBound((uLong)j->data.n);
   if (bound > s->zcap) {
     uint8_t *z = realloc(s->zbuf, bound);
-    if (!z) return s->rc = gg_nomem(&s->err);
+    if (!z) return gg_nomem(&s->zerr);
     s->zbuf = z;
     s->zcap = bound;
   }
   uLongf zn = bound;
-  if (compress2(s->zbuf, &zn, s->store_block.p, (uLong)s->store_block.n, GG_STORE_ZLEVEL) != Z_OK)
-    return s->rc = gg_fail(&s->err, GG_ENOMEM, "zlib compression failed");
-  if (s->store_block.n > UINT32_MAX || zn > UINT32_MAX)
-    return s->rc = gg_fail(&s->err, GG_EINPUT, "a stored document exceeds 4 GiB");
+  if (j->data.n > UINT32_MAX || bound > UINT32_MAX)
+    return gg_fail(&s->zerr, GG_EINPUT, "a stored document exceeds 4 GiB");
+  if (compress2(s->zbuf, &zn, j->data.p, (uLong)j->data.n, GG_STORE_ZLEVEL) != Z_OK)
+    return gg_fail(&s->zerr, GG_ENOMEM, "zlib compression failed");
   gg_buf_put_u64(&s->store_idx, gg_pfw_offset(s->f) - s->store_off);
   gg_buf_put_u32(&s->store_idx, (uint32_t)zn);
-  gg_buf_put_u32(&s->store_idx, (uint32_t)s->store_block.n);
-  gg_buf_put_u32(&s->store_idx, s->store_first);
-  gg_buf_put_u32(&s->store_idx, s->ndocs - s->store_first);
+  gg_buf_put_u32(&s->store_idx, (uint32_t)j->data.n);
+  gg_buf_put_u32(&s->store_idx, j->first);
+  gg_buf_put_u32(&s->store_idx, j->ndocs);
   gg_pfw_write(s->f, s->zbuf, zn);
-  s->store_block.n = 0;
-  s->store_first = s->ndocs;
-  return GG_OK;
+  return s->store_idx.oom ? gg_nomem(&s->zerr) : GG_OK;
 }
 
-int gg_segw_add_doc(gg_segw *s, const gg_doc *d, uint32_t ntokens, gg_error *err) {
+static void *compressor_main(void *arg) {
+  gg_segw *s = arg;
+  store_job *j;
+  while ((j = gg_chan_get(&s->zq)) != NULL) {
+    if (s->zrc == GG_OK) s->zrc = compress_block(s, j);
+    if (s->zrc != GG_OK) gg_chan_close(&s->zq);  /* unblock the producer */
+    gg_buf_free(&j->data);
+    free(j);
+  }
+  return NULL;
+}
+
+/* Hand the filled block to the compressor. */
+static int store_flush(gg_segw *s) {
+  if (s->store_block.n == 0 || s->rc) return s->rc;
+  store_job *j = calloc(1, sizeof *j);
+  if (!j) return s->rc = gg_nomem(&s->err);
+  j->data = s->store_block;
+  j->first = s->store_first;
+  j->ndocs = s->ndocs - s->store_first;
+  memset(&s->store_block, 0, sizeof s->store_block);
+  gg_buf_reserve(&s->store_block, GG_STORE_BLOCK_BYTES + 4096);
+  if (gg_chan_put(&s->zq, j) != 0) {
+    /* The compressor stopped on an error; it is reported at join. */
+    gg_buf_free(&j->data);
+    free(j);
+    s->rc = GG_EIO;
+  }
+  s->store_first = s->ndocs;
+  return s->rc;
+}
+
+/* Wait for the compressor; its error becomes the writer's. */
+static void compressor_join(gg_segw *s) {
+  if (!s->zrunning) return;
+  gg_chan_close(&s->zq);
+  pthread_join(s->zthread, NULL);
+  s->zrunning = 0;
+  store_job *j;
+  while ((j = gg_chan_try_get(&s->zq)) != NULL) {
+    gg_buf_free(&j->data);
+    free(j);
+  }
+  if (s->zrc != GG_OK) {
+    s->rc = s->zrc;
+    s->err = s->zerr;
+  }
+}
+
+void gg_segw_set_doclen(gg_segw *s, uint32_t doc, uint32_t ntokens) {
+  uint32_t *dl = (uint32_t *)(void *)s->doclen.p;
+  if (doc < s->ndocs) {
+    dl[doc] = ntokens;
+    s->tokens += ntokens;
+  }
+}
+
+int gg_segw_add_doc(gg_segw *s, const gg_doc *d, gg_error *err) {
   if (s->rc == GG_OK && s->ndocs == UINT32_MAX - 1)
     s->rc = gg_fail(&s->err, GG_EINPUT, "too many documents for one segment");
   if (s->rc == GG_OK) {
@@ -139,8 +223,7 @@ int gg_segw_add_doc(gg_segw *s, const gg_doc *d, uint32_t ntokens, gg_error *err
     gg_spool_write(s->idoff, t, 8);
     gg_spool_write(s->ids, d->id, d->id_len);
     s->ids_n += d->id_len;
-    gg_buf_put_u32(&s->doclen, ntokens);
-    s->tokens += ntokens;
+    gg_buf_put_u32(&s->doclen, 0);
     gg_buf_put_varint(&s->store_block, d->title_len);
     gg_buf_put(&s->store_block, d->title, d->title_len);
     gg_buf_put_varint(&s->store_block, d->text_len);
@@ -156,6 +239,7 @@ int gg_segw_add_doc(gg_segw *s, const gg_doc *d, uint32_t ntokens, gg_error *err
 /* End of phase 1: write the document sections, start POSTINGS. */
 static int docs_finish(gg_segw *s) {
   store_flush(s);
+  compressor_join(s);
   if (s->rc) return s->rc;
   uint64_t off = gg_pfw_offset(s->f);
   gg_pfw_section(s->f, GG_SEC_STORE, s->store_off, off - s->store_off);
