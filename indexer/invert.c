@@ -65,7 +65,9 @@ struct gg_inverter {
   size_t doc_pos_cap;
   uint32_t *scratch;         /* positions while merging */
   size_t scratch_cap;
-  gg_spool **runs;
+  gg_spool *runs;            /* every flushed run, back to back, in one temp file */
+  gg_spool *last;            /* the only run of a single-run build, in memory */
+  uint64_t *run_off;         /* nruns + 1 offsets of the runs in their spool */
   size_t nruns;
   int64_t adding;            /* document being added */
 };
@@ -100,8 +102,9 @@ static void table_reset(gg_inverter *v) {
 void gg_inverter_free(gg_inverter *v) {
   if (!v) return;
   table_reset(v);
-  for (size_t i = 0; i < v->nruns; i++) gg_spool_close(v->runs[i]);
-  free(v->runs);
+  gg_spool_close(v->runs);
+  gg_spool_close(v->last);
+  free(v->run_off);
   free(v->toks);
   free(v->doc_terms);
   free(v->doc_pos);
@@ -223,27 +226,29 @@ static int cmp_term_idx(const void *a, const void *b) {
   return c ? c : (x->len > y->len) - (x->len < y->len);
 }
 
-/* Write the table as one sorted run and empty it. */
-static int flush_run(gg_inverter *v, size_t mem_threshold, gg_error *err) {
+/* Write the table as one sorted run and empty it.  in_memory: this is the
+** only run and it may stay in memory. */
+static int flush_run(gg_inverter *v, int in_memory, gg_error *err) {
   if (v->nterms == 0) return GG_OK;
   uint32_t *order = malloc((size_t)v->nterms * sizeof *order);
-  gg_spool **runs = realloc(v->runs, (v->nruns + 1) * sizeof *runs);
-  if (!order || !runs) {
+  uint64_t *offs = realloc(v->run_off, (v->nruns + 2) * sizeof *offs);
+  if (offs) v->run_off = offs;
+  if (!order || !offs) {
     free(order);
-    if (runs) v->runs = runs;
     return gg_nomem(err);
   }
-  v->runs = runs;
   for (uint32_t i = 0; i < v->nterms; i++) order[i] = i;
   sort_ctx = v;
   qsort(order, v->nterms, sizeof *order, cmp_term_idx);
-  gg_spool *sp;
-  int rc = gg_spool_open(v->tmp_dir, mem_threshold, &sp, err);
+  gg_spool **target = in_memory ? &v->last : &v->runs;
+  int rc = GG_OK;
+  if (!*target) rc = gg_spool_open(v->tmp_dir, in_memory ? SIZE_MAX : RUN_SPOOL_MEM, target, err);
   if (rc != GG_OK) {
     free(order);
     return rc;
   }
-  v->runs[v->nruns++] = sp;
+  gg_spool *sp = *target;
+  v->run_off[v->nruns] = gg_spool_size(sp);
   uint8_t hdr[3 * GG_VARINT_MAX + 256];
   for (uint32_t i = 0; i < v->nterms; i++) {
     term_acc *t = &v->terms[order[i]];
@@ -256,6 +261,8 @@ static int flush_run(gg_inverter *v, size_t mem_threshold, gg_error *err) {
     gg_spool_write(sp, t->rec.p, t->rec.n);
     gg_buf_free(&t->rec);
   }
+  v->nruns++;
+  v->run_off[v->nruns] = gg_spool_size(sp);
   free(order);
   table_reset(v);
   return gg_spool_status(sp, err);
@@ -286,27 +293,28 @@ int gg_inverter_add(gg_inverter *v, gg_analyzer *an, uint32_t doc, const gg_doc 
     at += t->cur_tf;
   }
   for (size_t i = 0; i < v->ntoks; i++) v->doc_pos[v->terms[v->toks[i].term].cur_at++] = v->toks[i].pos;
-  uint8_t tmp[GG_VARINT_MAX];
   at = 0;
   for (size_t i = 0; i < v->ndoc_terms; i++) {
     term_acc *t = &v->terms[v->doc_terms[i]];
     uint32_t tf = t->cur_tf;
     size_t before = t->rec.cap;
-    gg_buf_reserve(&t->rec, 2 * GG_VARINT_MAX + (size_t)tf * 3);
-    gg_buf_put(&t->rec, tmp, gg_varint_put(tmp, (uint64_t)((int64_t)doc - t->last_doc - 1)));
-    gg_buf_put(&t->rec, tmp, gg_varint_put(tmp, tf));
+    /* Room for the worst case, then varints written in place. */
+    if (gg_buf_reserve(&t->rec, (2 + (size_t)tf) * GG_VARINT_MAX)) return gg_nomem(err);
+    uint8_t *w = t->rec.p + t->rec.n;
+    w += gg_varint_put(w, (uint64_t)((int64_t)doc - t->last_doc - 1));
+    w += gg_varint_put(w, tf);
     int64_t prev = -1;
     for (uint32_t k = at; k < at + tf; k++) {
-      gg_buf_put(&t->rec, tmp, gg_varint_put(tmp, (uint64_t)((int64_t)v->doc_pos[k] - prev - 1)));
+      w += gg_varint_put(w, (uint64_t)((int64_t)v->doc_pos[k] - prev - 1));
       prev = v->doc_pos[k];
     }
+    t->rec.n = (size_t)(w - t->rec.p);
     at += tf;
-    if (t->rec.oom) return gg_nomem(err);
     v->used += t->rec.cap - before;
     t->last_doc = doc;
     t->df++;
   }
-  if (v->used > v->budget) return flush_run(v, RUN_SPOOL_MEM, err);
+  if (v->used > v->budget) return flush_run(v, 0, err);
   return GG_OK;
 }
 
@@ -376,33 +384,67 @@ static int emit_record(gg_inverter *v, const run_reader *r, gg_segw *s, gg_error
   return GG_OK;
 }
 
+/* Min-heap of run readers by current term; ties by run number, so a
+** term's records come out in run (= document) order. */
+typedef struct run_heap {
+  run_reader **h;
+  size_t n;
+} run_heap;
+
+static int heap_less(run_reader *a, run_reader *b) {
+  int c = cmp_run_term(a, b);
+  return c ? c < 0 : a < b;  /* readers live in one array in run order */
+}
+
+static void heap_sift_down(run_heap *hp, size_t i) {
+  for (;;) {
+    size_t l = 2 * i + 1, r = l + 1, m = i;
+    if (l < hp->n && heap_less(hp->h[l], hp->h[m])) m = l;
+    if (r < hp->n && heap_less(hp->h[r], hp->h[m])) m = r;
+    if (m == i) return;
+    run_reader *x = hp->h[i];
+    hp->h[i] = hp->h[m];
+    hp->h[m] = x;
+    i = m;
+  }
+}
+
 int gg_inverter_finish(gg_inverter *v, gg_segw *s, gg_error *err) {
   /* The last run stays in memory when it is the only one. */
-  int rc = flush_run(v, v->nruns == 0 ? SIZE_MAX : RUN_SPOOL_MEM, err);
+  int rc = flush_run(v, v->nruns == 0, err);
   if (rc) return rc;
+  const uint8_t *base = NULL;
+  gg_spool *sp = v->last ? v->last : v->runs;
+  if (sp && (rc = gg_spool_map(sp, &base, err))) return rc;
   run_reader *rr = calloc(v->nruns ? v->nruns : 1, sizeof *rr);
-  if (!rr) return gg_nomem(err);
-  for (size_t i = 0; i < v->nruns && rc == GG_OK; i++) {
-    rc = gg_spool_map(v->runs[i], &rr[i].p, err);
-    if (rc == GG_OK) {
-      rr[i].end = rr[i].p + gg_spool_size(v->runs[i]);
-      rc = run_next(&rr[i], err);
-    }
+  run_heap hp = {calloc(v->nruns ? v->nruns : 1, sizeof(run_reader *)), 0};
+  if (!rr || !hp.h) {
+    free(rr);
+    free(hp.h);
+    return gg_nomem(err);
   }
-  while (rc == GG_OK) {
-    run_reader *min = NULL;
-    for (size_t i = 0; i < v->nruns; i++)
-      if (!rr[i].done && (!min || cmp_run_term(&rr[i], min) < 0)) min = &rr[i];
-    if (!min) break;
-    run_reader key = *min;
+  for (size_t i = 0; i < v->nruns && rc == GG_OK; i++) {
+    rr[i].p = base + v->run_off[i];
+    rr[i].end = base + v->run_off[i + 1];
+    rc = run_next(&rr[i], err);
+    if (rc == GG_OK && !rr[i].done) hp.h[hp.n++] = &rr[i];
+  }
+  for (size_t i = hp.n / 2; i-- > 0;) heap_sift_down(&hp, i);
+  while (rc == GG_OK && hp.n > 0) {
+    run_reader key = *hp.h[0];
     rc = gg_segw_term_begin(s, (const char *)key.term, key.len, err);
-    for (size_t i = 0; i < v->nruns && rc == GG_OK; i++) {
-      if (rr[i].done || cmp_run_term(&rr[i], &key) != 0) continue;
-      rc = emit_record(v, &rr[i], s, err);
-      if (rc == GG_OK) rc = run_next(&rr[i], err);
+    /* Pop every run holding this term, in run order (the heap's tie rule). */
+    while (rc == GG_OK && hp.n > 0 && cmp_run_term(hp.h[0], &key) == 0) {
+      run_reader *r = hp.h[0];
+      rc = emit_record(v, r, s, err);
+      if (rc == GG_OK) rc = run_next(r, err);
+      if (rc) break;
+      if (r->done) hp.h[0] = hp.h[--hp.n];
+      heap_sift_down(&hp, 0);
     }
     if (rc == GG_OK) rc = gg_segw_term_end(s, err);
   }
+  free(hp.h);
   free(rr);
   return rc;
 }
