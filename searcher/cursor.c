@@ -80,6 +80,8 @@ int gg_cursor_open(gg_cursor *c, gg_seg *seg, const gg_term_info *t, gg_error *e
   memset(c, 0, offsetof(gg_cursor, docs));
   c->pos = NULL;
   c->pos_cap = 0;
+  c->shallow = c->bound_blk = 0;
+  c->bound_val = 0;
   c->seg = seg;
   c->t = *t;
   c->nblocks = (t->df + GG_BLOCK - 1) / GG_BLOCK;
@@ -198,4 +200,19 @@ double gg_cursor_max_tf_part(const gg_cursor *c, double avgdl, double k1, double
   for (uint32_t i = 0; i < c->n; i++)
     if (c->tfs[i] > max_tf) max_tf = c->tfs[i];
   return gg_bm25_tf(max_tf, 0, avgdl, k1, b);
+}
+
+double gg_cursor_bound_at(gg_cursor *c, uint32_t d, double term_bound, double avgdl, double k1,
+                          double b) {
+  if (!c->skip) return c->doc == GG_DOC_END ? 0.0 : term_bound;
+  uint32_t k = c->shallow > c->blk ? c->shallow : c->blk;
+  while (k < c->nblocks && gg_get_u32(skip_entry(c, k)) < d) k++;
+  c->shallow = k;
+  if (k >= c->nblocks) return 0.0;
+  if (c->bound_blk != k + 1) {  /* cache key is k + 1 so that 0 means none */
+    const uint8_t *e = skip_entry(c, k);
+    c->bound_val = gg_bm25_tf(gg_get_u32(e + 12), gg_get_u32(e + 16), avgdl, k1, b);
+    c->bound_blk = k + 1;
+  }
+  return c->bound_val;
 }

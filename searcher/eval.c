@@ -198,8 +198,9 @@ static int eval_maxscore(gg_index *ix, uint32_t si, clause_it *its, uint32_t nit
   clause_it **ord = malloc(nits * sizeof *ord);
   double *cum = malloc(nits * sizeof *cum);
   double *contrib = calloc(nclauses, sizeof *contrib);
+  double *bb = malloc(nits * sizeof *bb);
   int rc = GG_OK;
-  if (!ord || !cum || !contrib) {
+  if (!ord || !cum || !contrib || !bb) {
     rc = gg_nomem(err);
     goto out;
   }
@@ -225,12 +226,24 @@ static int eval_maxscore(gg_index *ix, uint32_t si, clause_it *its, uint32_t nit
         partial += contrib[c->index];
       }
     }
-    int pruned = 0;
-    for (uint32_t j = ess; j-- > 0;) {
-      if ((partial + cum[j]) * BOUND_SLACK < theta) {
+    /* Block-max refinement: the non-essential clauses' bounds for the
+    ** blocks that would hold d, read from their skip tables. */
+    int pruned = ess > 0 && (partial + cum[ess - 1]) * BOUND_SLACK < theta;
+    double rest = 0;
+    for (uint32_t j = 0; !pruned && j < ess; j++) {
+      clause_it *c = ord[j];
+      bb[j] = c->nterms == 1 && c->doc != GG_DOC_END
+                  ? c->idf * gg_cursor_bound_at(&c->cur[0], d, c->ub / c->idf, ix->avgdl, o->k1, o->b)
+                  : (c->doc == GG_DOC_END ? 0.0 : c->ub);
+      rest += bb[j];
+    }
+    for (uint32_t j = ess; !pruned && j-- > 0;) {
+      if ((partial + rest) * BOUND_SLACK < theta) {
         pruned = 1;
         break;
       }
+      rest -= bb[j];
+      if (bb[j] == 0.0) continue;  /* no block of this clause can hold d */
       clause_it *c = ord[j];
       if ((rc = clause_seek(c, d, err))) break;
       if (c->doc == d) {
@@ -250,6 +263,7 @@ static int eval_maxscore(gg_index *ix, uint32_t si, clause_it *its, uint32_t nit
   }
 out:
   free(ord);
+  free(bb);
   free(cum);
   free(contrib);
   return rc;

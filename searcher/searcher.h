@@ -63,6 +63,9 @@ typedef struct gg_cursor {
   uint32_t pos_start[GG_BLOCK + 1]; /* offsets of each document's positions in pos */
   uint32_t *pos;
   size_t pos_cap;
+  uint32_t shallow;             /* block gg_cursor_bound_at last looked at */
+  uint32_t bound_blk;           /* block whose bound is cached in bound_val */
+  double bound_val;
 } gg_cursor;
 
 /* Position the cursor on the term's first document. */
@@ -75,6 +78,12 @@ static inline uint32_t gg_cursor_tf(const gg_cursor *c) { return c->tfs[c->i]; }
 /* Upper bound of the BM25 tf part (gg_bm25_tf) over every document of
 ** the term, from the skip table (or the single block's max tf with dl 0). */
 double gg_cursor_max_tf_part(const gg_cursor *c, double avgdl, double k1, double b);
+/* Upper bound of the tf part for document d, from the skip entry of the
+** block that would hold d (without decoding it); 0 when no block can hold
+** d; the whole-term bound `term_bound` for a one-block term.  d must not
+** decrease between calls. */
+double gg_cursor_bound_at(gg_cursor *c, uint32_t d, double term_bound, double avgdl, double k1,
+                          double b);
 /* Positions of the current document, ascending; *n == gg_cursor_tf. */
 int gg_cursor_positions(gg_cursor *c, const uint32_t **pos, uint32_t *n, gg_error *err);
 
