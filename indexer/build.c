@@ -47,7 +47,7 @@ typedef struct batch {
 } batch;
 
 #define DEFAULT_BUDGET ((size_t)512 << 20)
-#define DEFAULT_MAX_DOC ((size_t)256 << 20)
+#define DEFAULT_MAX_DOC ((size_t)64 << 20)
 
 const char *gg_default_index_dir(void) {
   const char *e = getenv("GG_INDEX");
@@ -169,7 +169,8 @@ static int on_doc(void *vctx, const gg_doc *d) {
       c->stats->input_bytes = c->walk.input_bytes;
       c->stats->skipped = c->walk.skipped;
       c->stats->seconds = t - c->t0;
-      c->opts->progress(c->opts->ctx, c->stats, c->raw_total ? c->raw_total : 1);
+      double frac = c->raw_total ? (double)(c->walk.raw_done + c->walk.raw_cur) / (double)c->raw_total : 0;
+      c->opts->progress(c->opts->ctx, c->stats, frac > 1 ? 1 : frac);
     }
   }
   return GG_OK;

@@ -48,7 +48,8 @@ typedef struct gg_walk {
   void *warn_ctx;
   uint64_t skipped;       /* OUT: inputs skipped with a warning */
   uint64_t input_bytes;   /* OUT: bytes read after decompression */
-  uint64_t raw_done;      /* OUT: on-disk bytes consumed so far (for progress) */
+  uint64_t raw_done;      /* OUT: on-disk bytes of the files finished (for progress) */
+  uint64_t raw_cur;       /* OUT: on-disk bytes consumed of the current file */
 } gg_walk;
 
 /* Sum of on-disk sizes of the indexable files under paths (for ETA). */

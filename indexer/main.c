@@ -31,13 +31,10 @@ static void on_warn(void *ctx, const char *msg) {
   fprintf(stderr, "gg-index: warning: %s\n", msg);
 }
 
-static void on_progress(void *ctx, const gg_build_stats *s, uint64_t total) {
+static void on_progress(void *ctx, const gg_build_stats *s, double frac) {
   (void)ctx;
   double mb = s->input_bytes / 1e6;
   double rate = s->seconds > 0 ? mb / s->seconds : 0;
-  /* ETA from on-disk bytes is unknown for gzip; estimate from the ratio of
-  ** documents processed only when input sizes are comparable. */
-  double frac = total ? (double)s->input_bytes / (double)total : 0;
   fprintf(stderr, "\r\033[K%llu documents, %.1f MB, %.1f MB/s", (unsigned long long)s->docs, mb,
           rate);
   if (frac > 0.02 && frac < 1.0) fprintf(stderr, ", ETA %.0f s", s->seconds * (1 - frac) / frac);

@@ -80,6 +80,7 @@ static int slurp(walker *k, gzFile f, size_t limit) {
     if (n == 0) return 0;
     k->data.n += (size_t)n;
     k->w->input_bytes += (uint64_t)n;
+    k->w->raw_cur = (uint64_t)gzoffset(f);
     if (k->data.n > limit) return 1;
   }
 }
@@ -220,6 +221,7 @@ static int do_jsonl(walker *k, const char *path, gzFile f) {
     size_t scan = k->data.n;
     k->data.n += (size_t)got;
     k->w->input_bytes += (uint64_t)got;
+    k->w->raw_cur = (uint64_t)gzoffset(f);
     int eof = got == 0;
     for (;;) {
       char *nl = memchr(k->data.p + scan, '\n', k->data.n - scan);
@@ -262,6 +264,7 @@ static int do_file(walker *k, const char *path, const char *id, enum kind kind, 
   int rc = kind == K_JSONL ? do_jsonl(k, path, f) : do_text(k, path, id, f);
   gzclose(f);
   k->w->raw_done += size;
+  k->w->raw_cur = 0;
   return rc;
 }
 

@@ -91,11 +91,12 @@ typedef struct gg_build_opts {
   const char *stemmer;        /* "english" (default when NULL), "none", or any
                               ** Snowball algorithm name */
   size_t memory_budget;       /* bytes for in-memory inversion; 0: 512 MiB */
-  size_t max_doc_bytes;       /* larger documents are skipped; 0: 256 MiB */
+  size_t max_doc_bytes;       /* larger documents are skipped; 0: 64 MiB */
   /* Optional callbacks.  warn: a skipped input (one line, no newline).
-  ** progress: called about every 0.25 s with the running totals. */
+  ** progress: called about every 0.25 s with the running totals and the
+  ** fraction of the input's on-disk bytes consumed (0..1). */
   void (*warn)(void *ctx, const char *msg);
-  void (*progress)(void *ctx, const gg_build_stats *so_far, uint64_t total_input_bytes);
+  void (*progress)(void *ctx, const gg_build_stats *so_far, double fraction_done);
   void *ctx;
 } gg_build_opts;
 
