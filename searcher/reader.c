@@ -24,7 +24,7 @@ static int corrupt(gg_seg *s, gg_error *err, const char *what) {
 
 static int seg_open(gg_seg *s, const char *path, const gg_manifest_seg *ms, gg_error *err) {
   int rc = gg_pfr_open(path, GG_MAGIC_SEGMENT, &s->f, err);
-  if (rc == GG_ENOINDEX) rc = gg_fail(err, GG_ECORRUPT, "%s: segment file missing", path);
+  if (rc == GG_ENOINDEX) gg_fail(err, GG_ENOINDEX, "%s: segment file missing", path);
   if (rc) return rc;
   uint64_t off, len, x;
   const uint8_t *st;
@@ -69,7 +69,26 @@ void gg_index_close(gg_index *ix) {
   if (ix) index_free(ix);
 }
 
+static int index_open_once(const char *dir, gg_index **out, gg_error *err);
+
+/* A build publishing a new generation deletes the old segments right after
+** replacing MANIFEST; an open that read the old MANIFEST just before may
+** find a segment gone.  Reading MANIFEST again then names the new files. */
 int gg_index_open(const char *dir, gg_index **out, gg_error *err) {
+  int rc = GG_OK;
+  for (int attempt = 0; attempt < 3; attempt++) {
+    rc = index_open_once(dir, out, err);
+    if (rc != GG_ENOINDEX || attempt == 2) break;
+    gg_manifest m;
+    gg_error ignore;
+    if (gg_manifest_read(dir ? dir : gg_default_index_dir(), &m, &ignore) != GG_OK) break;
+    gg_manifest_clear(&m);  /* MANIFEST exists: the missing file was a segment */
+  }
+  if (rc == GG_ENOINDEX && err && strstr(err->msg, "segment file missing")) err->code = rc = GG_ECORRUPT;
+  return rc;
+}
+
+static int index_open_once(const char *dir, gg_index **out, gg_error *err) {
   *out = NULL;
   if (!dir) dir = gg_default_index_dir();
   gg_manifest m;
