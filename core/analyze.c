@@ -32,7 +32,7 @@ static void init_classes(void) {
   }
 }
 
-#define STEM_CACHE_SLOTS 4096
+#define STEM_CACHE_SLOTS 65536
 #define STEM_CACHE_KEY 24  /* words longer than this bypass the cache */
 
 typedef struct stem_slot {

@@ -89,6 +89,7 @@ static void batch_free(batch *b) {
 
 static void *inverter_main(void *arg) {
   build_ctx *c = arg;
+  pthread_setname_np(pthread_self(), "gg-invert");
   batch *b;
   while ((b = gg_chan_get(&c->work)) != NULL) {
     const char *p = (const char *)b->text.p;

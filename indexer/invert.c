@@ -54,7 +54,8 @@ struct gg_inverter {
   size_t used;               /* accounted bytes of the current run */
   term_acc *terms;
   uint32_t nterms, terms_cap;
-  uint32_t *slots;           /* open addressing: 0 empty, else term index + 1 */
+  uint64_t *slots;           /* open addressing: 0 empty, else hash << 32 | (term index + 1);
+                             ** the hash in the slot spares a cache miss per probe */
   uint32_t nslots;           /* power of two */
   arena_chunk *arena;
   tok *toks;
@@ -138,12 +139,12 @@ static uint32_t hash_term(const char *s, size_t n) {
 
 static int grow_slots(gg_inverter *v) {
   uint32_t n = v->nslots ? v->nslots * 2 : 1u << 14;
-  uint32_t *s = calloc(n, sizeof *s);
+  uint64_t *s = calloc(n, sizeof *s);
   if (!s) return GG_ENOMEM;
   for (uint32_t i = 0; i < v->nterms; i++) {
     uint32_t j = v->terms[i].hash & (n - 1);
     while (s[j]) j = (j + 1) & (n - 1);
-    s[j] = i + 1;
+    s[j] = (uint64_t)v->terms[i].hash << 32 | (i + 1);
   }
   v->used += (size_t)(n - v->nslots) * sizeof *s;
   free(v->slots);
@@ -158,10 +159,12 @@ static uint32_t intern(gg_inverter *v, const char *s, size_t n) {
   uint32_t h = hash_term(s, n);
   uint32_t j = h & (v->nslots - 1);
   for (;;) {
-    uint32_t k = v->slots[j];
-    if (!k) break;
-    term_acc *t = &v->terms[k - 1];
-    if (t->hash == h && t->len == n && memcmp(t->term, s, n) == 0) return k - 1;
+    uint64_t slot = v->slots[j];
+    if (!slot) break;
+    if ((uint32_t)(slot >> 32) == h) {
+      term_acc *t = &v->terms[(uint32_t)slot - 1];
+      if (t->len == n && memcmp(t->term, s, n) == 0) return (uint32_t)slot - 1;
+    }
     j = (j + 1) & (v->nslots - 1);
   }
   if (v->nterms == v->terms_cap) {
@@ -179,7 +182,7 @@ static uint32_t intern(gg_inverter *v, const char *s, size_t n) {
   t->hash = h;
   t->last_doc = -1;
   t->cur_doc = -1;
-  v->slots[j] = v->nterms + 1;
+  v->slots[j] = (uint64_t)h << 32 | (v->nterms + 1);
   return v->nterms++;
 }
 

@@ -8,6 +8,7 @@
 ** memory is one block of each kind, the skip table of the current term, the
 ** document lengths (4 bytes per document) and the small index tables.
 */
+#define _GNU_SOURCE
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -159,6 +160,7 @@ static int compress_block(gg_segw *s, store_job *j) {
 
 static void *compressor_main(void *arg) {
   gg_segw *s = arg;
+  pthread_setname_np(pthread_self(), "gg-deflate");
   store_job *j;
   while ((j = gg_chan_get(&s->zq)) != NULL) {
     if (s->zrc == GG_OK) s->zrc = compress_block(s, j);
