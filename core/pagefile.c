@@ -66,7 +66,7 @@ static void put_raw(gg_pfw *w, const uint8_t *p, size_t n) {
 ** covers exactly its own bytes. */
 void gg_pfw_write(gg_pfw *w, const void *src, size_t n) {
   const uint8_t *p = src;
-  if (w->rc != GG_OK) return;
+  if (w->rc != GG_OK || n == 0) return;  /* crc32_z(crc, NULL, 0) would reset crc */
   w->whole_crc = (uint32_t)crc32_z(w->whole_crc, p, n);
   while (n > 0) {
     size_t in_page = (size_t)(w->off % GG_PAGE_SIZE);

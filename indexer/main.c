@@ -64,9 +64,9 @@ static int parse_size(const char *s, size_t *out) {
   return 0;
 }
 
+/* A usage error: one line on stderr, exit status 2. */
 static int die_usage(const char *msg, const char *arg) {
-  fprintf(stderr, "gg-index: %s%s%s\n", msg, arg ? ": " : "", arg ? arg : "");
-  fputs(USAGE, stderr);
+  fprintf(stderr, "gg-index: %s%s%s (see gg-index --help)\n", msg, arg ? ": " : "", arg ? arg : "");
   return 2;
 }
 
@@ -101,6 +101,11 @@ int main(int argc, char **argv) {
 
   gg_build_opts o = {0};
   const char **paths = calloc((size_t)argc, sizeof *paths);
+#define USAGE_ERROR(msg, arg) \
+  do {                        \
+    free(paths);              \
+    return die_usage(msg, arg); \
+  } while (0)
   size_t npaths = 0;
   if (!paths) return 2;
   for (int i = 2; i < argc; i++) {
@@ -110,13 +115,13 @@ int main(int argc, char **argv) {
     else if (strcmp(a, "--stemmer") == 0 && has_val) o.stemmer = argv[++i];
     else if (strcmp(a, "--memory") == 0 && has_val) {
       if (parse_size(argv[++i], &o.memory_budget) || o.memory_budget < (1u << 20))
-        return die_usage("bad --memory size (at least 1M)", argv[i]);
+        USAGE_ERROR("bad --memory size (at least 1M)", argv[i]);
     } else if (strcmp(a, "--max-doc-size") == 0 && has_val) {
-      if (parse_size(argv[++i], &o.max_doc_bytes)) return die_usage("bad --max-doc-size", argv[i]);
+      if (parse_size(argv[++i], &o.max_doc_bytes)) USAGE_ERROR("bad --max-doc-size", argv[i]);
     } else if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) quiet = 1;
     else if (strcmp(a, "--") == 0) {
       while (++i < argc) paths[npaths++] = argv[i];
-    } else if (a[0] == '-' && a[1]) return die_usage("unknown option", a);
+    } else if (a[0] == '-' && a[1]) USAGE_ERROR("unknown option", a);
     else paths[npaths++] = a;
   }
   o.warn = on_warn;

@@ -28,6 +28,8 @@ static inline const uint8_t *skip_entry(const gg_cursor *c, uint32_t b) {
 static int load_block(gg_cursor *c, uint32_t b, gg_error *err) {
   c->blk = b;
   c->pos_ready = 0;
+  c->doc = GG_DOC_END;  /* until the block is decoded and checked */
+  c->n = c->i = 0;
   if (b >= c->nblocks) {
     c->doc = GG_DOC_END;
     c->n = c->i = 0;
@@ -105,7 +107,7 @@ void gg_cursor_close(gg_cursor *c) {
 }
 
 int gg_cursor_next(gg_cursor *c, gg_error *err) {
-  if (c->doc == GG_DOC_END) return GG_OK;
+  if (c->doc == GG_DOC_END || c->n == 0) return GG_OK;
   if (++c->i < c->n) {
     c->doc = c->docs[c->i];
     return GG_OK;
@@ -115,7 +117,7 @@ int gg_cursor_next(gg_cursor *c, gg_error *err) {
 
 int gg_cursor_seek(gg_cursor *c, uint32_t target, gg_error *err) {
   if (c->doc >= target) return GG_OK;
-  if (c->docs[c->n - 1] < target) {
+  if (c->n == 0 || c->docs[c->n - 1] < target) {
     uint32_t b = c->blk + 1;
     if (c->skip)
       while (b < c->nblocks && gg_get_u32(skip_entry(c, b)) < target) b++;

@@ -302,7 +302,7 @@ static int eval_segment(gg_index *ix, uint32_t si, const gg_query *q, const doub
       it->ub = it->idf * (it->nterms == 1 ? gg_cursor_max_tf_part(&it->cur[0], ix->avgdl, o->k1, o->b)
                                          : o->k1 + 1.0);
   }
-  if (nits == 0) goto done;
+  if (rc != GG_OK || nits == 0) goto done;
   if (!o->conjunctive && !o->exhaustive) {
     rc = eval_maxscore(ix, si, its, nits, q->nclauses, o, t, err);
     goto done;

@@ -7,6 +7,7 @@
 ** answered).
 */
 #define _GNU_SOURCE
+#include <ctype.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,7 +58,10 @@ static int print_hits(gg_index *ix, const gg_query *q, const gg_hits *h, const c
   for (size_t i = 0; i < h->n; i++) {
     const gg_hit *hit = &h->hit[i];
     if (o->fmt == F_TREC) {
-      printf("%s Q0 %s %zu %.6f gg\n", qid, hit->id, i + 1, hit->score);
+      /* The TREC run format is blank-separated: blanks in ids become '_'. */
+      printf("%s Q0 ", qid);
+      for (const char *p = hit->id; *p; p++) putchar(isspace((unsigned char)*p) ? '_' : *p);
+      printf(" %zu %.6f gg\n", i + 1, hit->score);
       continue;
     }
     char *title = NULL, *text = NULL, *snip = NULL;
@@ -72,10 +76,9 @@ static int print_hits(gg_index *ix, const gg_query *q, const gg_hits *h, const c
     }
     const char *sn = snip ? snip : "";
     if (o->fmt == F_TEXT) {
-      if (o->color)
-        printf("\033[1m%zu. %s\033[0m  \033[2m%.4f\033[0m\n", i + 1, hit->id, hit->score);
-      else
-        printf("%zu. %s  %.4f\n", i + 1, hit->id, hit->score);
+      printf(o->color ? "\033[1m%zu. " : "%zu. ", i + 1);
+      put_line(hit->id);
+      printf(o->color ? "\033[0m  \033[2m%.4f\033[0m\n" : "  %.4f\n", hit->score);
       if (*title) {
         fputs("   ", stdout);
         put_line(title);
@@ -171,9 +174,9 @@ static int run_batch(gg_index *ix, const opts *o) {
   return any_error ? 2 : any_match ? 0 : 1;
 }
 
+/* A usage error: one line on stderr, exit status 2. */
 static int die_usage(const char *msg, const char *arg) {
-  fprintf(stderr, "gg-search: %s%s%s\n", msg, arg ? ": " : "", arg ? arg : "");
-  fputs(USAGE, stderr);
+  fprintf(stderr, "gg-search: %s%s%s (see gg-search --help)\n", msg, arg ? ": " : "", arg ? arg : "");
   return 2;
 }
 
@@ -185,6 +188,11 @@ int main(int argc, char **argv) {
   size_t qcap = 1;
   for (int i = 1; i < argc; i++) qcap += strlen(argv[i]) + 1;
   char *query = calloc(qcap, 1);
+#define USAGE_ERROR(msg, arg) \
+  do {                        \
+    free(query);              \
+    return die_usage(msg, arg); \
+  } while (0)
   if (!query) return 2;
   int nwords = 0;
   for (int i = 1; i < argc; i++) {
@@ -194,7 +202,7 @@ int main(int argc, char **argv) {
     else if ((strcmp(a, "-k") == 0 || strcmp(a, "--top") == 0) && has_val) {
       char *end;
       long k = strtol(argv[++i], &end, 10);
-      if (*end || k < 1 || k > 10000000) return die_usage("bad -k (1..10000000)", argv[i]);
+      if (*end || k < 1 || k > 10000000) USAGE_ERROR("bad -k (1..10000000)", argv[i]);
       o.so.k = (uint32_t)k;
     } else if (strcmp(a, "--format") == 0 && has_val) {
       const char *f = argv[++i];
@@ -202,7 +210,7 @@ int main(int argc, char **argv) {
       else if (strcmp(f, "json") == 0) o.fmt = F_JSON;
       else if (strcmp(f, "tsv") == 0) o.fmt = F_TSV;
       else if (strcmp(f, "trec") == 0) o.fmt = F_TREC;
-      else return die_usage("unknown format", f);
+      else USAGE_ERROR("unknown format", f);
     } else if (strcmp(a, "--and") == 0) o.so.conjunctive = 1;
     else if (strcmp(a, "--or") == 0) o.so.conjunctive = 0;
     else if (strcmp(a, "--timing") == 0) o.timing = 1;
@@ -225,21 +233,15 @@ int main(int argc, char **argv) {
         strcat(query, argv[i]);
       }
     } else if (a[0] == '-' && a[1]) {
-      free(query);
-      return die_usage("unknown option", a);
+      USAGE_ERROR("unknown option", a);
     } else {
       if (nwords++) strcat(query, " ");
       strcat(query, a);
     }
   }
-  if (!o.batch && nwords == 0) {
-    free(query);
-    return die_usage("empty query", NULL);
-  }
-  if (o.batch && nwords > 0) {
-    free(query);
-    return die_usage("--batch reads queries from a file or standard input, not arguments", NULL);
-  }
+  if (!o.batch && nwords == 0) USAGE_ERROR("empty query", NULL);
+  if (o.batch && nwords > 0)
+    USAGE_ERROR("--batch reads queries from a file or standard input, not arguments", NULL);
   o.color = o.fmt == F_TEXT && isatty(1) && !(getenv("NO_COLOR") && *getenv("NO_COLOR"));
   gg_index *ix;
   gg_error err;

@@ -1,0 +1,136 @@
+/*
+** test_topk.c -- top-k pruning is exact.
+**
+** gg_search prunes disjunctive queries (MaxScore with block-max bounds).
+** Its contract is that pruning changes nothing but speed: for every query
+** and every k, the hits (documents and scores, bit for bit) equal those of
+** exhaustive evaluation (gg_search_opts.exhaustive = 1), which scores every
+** matching document.  The corpus is generated with a Zipfian vocabulary and
+** skewed document lengths, so common terms span many 128-document blocks
+** with very different block bounds, and queries mix rare and common terms
+** and phrases.
+*/
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "gg/gg.h"
+#include "testutil.h"
+
+#define NDOCS 12000
+#define VOCAB 5000
+
+static unsigned zipf_word(const double *cdf) {
+  double u = (double)(rng64() >> 11) / 9007199254740992.0;
+  unsigned lo = 0, hi = VOCAB - 1;
+  while (lo < hi) {
+    unsigned mid = (lo + hi) / 2;
+    if (cdf[mid] < u) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+static void word(unsigned w, char *out) { sprintf(out, "w%u", w); }
+
+int main(void) {
+  rng_seed(20261122);
+  double *cdf = malloc(VOCAB * sizeof *cdf), sum = 0;
+  for (unsigned i = 0; i < VOCAB; i++) sum += 1.0 / pow(i + 1, 1.07);
+  double acc = 0;
+  for (unsigned i = 0; i < VOCAB; i++) cdf[i] = (acc += 1.0 / pow(i + 1, 1.07) / sum);
+
+  char *dir = tu_mkdtemp("topk");
+  char *corpus = tu_path(dir, "docs.jsonl"), *index = tu_path(dir, "index");
+  FILE *f = fopen(corpus, "w");
+  REQUIRE(f, "cannot write %s", corpus);
+  unsigned **docs = malloc(NDOCS * sizeof *docs), *lens = malloc(NDOCS * sizeof *lens);
+  for (unsigned d = 0; d < NDOCS; d++) {
+    /* Lengths from 3 to ~600 words, most short. */
+    unsigned len = 3 + (unsigned)(rng_below(8) == 0 ? rng_below(600) : rng_below(60));
+    lens[d] = len;
+    docs[d] = malloc(len * sizeof **docs);
+    fprintf(f, "{\"id\":\"d%u\",\"title\":\"\",\"contents\":\"", d);
+    for (unsigned i = 0; i < len; i++) {
+      char w[16];
+      docs[d][i] = zipf_word(cdf);
+      word(docs[d][i], w);
+      fprintf(f, "%s%s", i ? " " : "", w);
+    }
+    fputs("\"}\n", f);
+  }
+  fclose(f);
+
+  gg_error err;
+  gg_build_opts bo = {0};
+  bo.index_dir = index;
+  bo.stemmer = "none";
+  const char *paths[] = {corpus};
+  REQUIRE(gg_build(paths, 1, &bo, NULL, &err) == GG_OK, "build: %s", err.msg);
+  gg_index *ix;
+  REQUIRE(gg_index_open(index, &ix, &err) == GG_OK, "open: %s", err.msg);
+
+  const unsigned ks[] = {1, 3, 10, 50};
+  long compared = 0;
+  for (int qi = 0; qi < 600; qi++) {
+    char q[512] = "";
+    int nclauses = 1 + (int)rng_below(5);
+    for (int c = 0; c < nclauses; c++) {
+      char w[16];
+      if (rng_below(5) == 0) {
+        /* A phrase taken from a document, so that it matches somewhere. */
+        unsigned d = (unsigned)rng_below(NDOCS);
+        unsigned n = 2 + (unsigned)rng_below(2);
+        if (lens[d] < n) continue;
+        unsigned at = (unsigned)rng_below(lens[d] - n + 1);
+        strcat(q, " \"");
+        for (unsigned i = 0; i < n; i++) {
+          word(docs[d][at + i], w);
+          strcat(q, i ? " " : "");
+          strcat(q, w);
+        }
+        strcat(q, "\"");
+      } else {
+        /* Mostly common words (long lists), some rare ones. */
+        unsigned wv = rng_below(3) ? (unsigned)rng_below(60) : zipf_word(cdf);
+        word(wv, w);
+        strcat(q, " ");
+        strcat(q, w);
+      }
+    }
+    gg_query *pq;
+    if (gg_query_parse(ix, q, &pq, &err) != GG_OK) continue;
+    for (size_t ki = 0; ki < sizeof ks / sizeof ks[0]; ki++) {
+      gg_search_opts fast = GG_SEARCH_DEFAULTS, slow = GG_SEARCH_DEFAULTS;
+      fast.k = slow.k = ks[ki];
+      slow.exhaustive = 1;
+      gg_hits *a, *b;
+      REQUIRE(gg_search(ix, pq, &fast, &a, &err) == GG_OK, "search: %s", err.msg);
+      REQUIRE(gg_search(ix, pq, &slow, &b, &err) == GG_OK, "search: %s", err.msg);
+      CHECK(a->n == b->n, "query [%s] k=%u: %zu hits pruned, %zu exhaustive", q, ks[ki], a->n, b->n);
+      for (size_t i = 0; i < a->n && i < b->n; i++) {
+        CHECK(a->hit[i].doc == b->hit[i].doc && a->hit[i].segment == b->hit[i].segment &&
+                  a->hit[i].score == b->hit[i].score,
+              "query [%s] k=%u rank %zu: pruned %s %.17g, exhaustive %s %.17g", q, ks[ki], i + 1,
+              a->hit[i].id, a->hit[i].score, b->hit[i].id, b->hit[i].score);
+      }
+      compared++;
+      gg_hits_free(a);
+      gg_hits_free(b);
+    }
+    gg_query_free(pq);
+  }
+  CHECK(compared > 2000, "only %ld comparisons ran", compared);
+  gg_index_close(ix);
+  for (unsigned d = 0; d < NDOCS; d++) free(docs[d]);
+  free(docs);
+  free(lens);
+  free(cdf);
+  tu_rm_rf(dir);
+  free(dir);
+  free(corpus);
+  free(index);
+  CHECK_EXIT();
+}
