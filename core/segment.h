@@ -10,8 +10,8 @@
 enum {
   GG_SEC_STATS = 1,      /* collection statistics of the segment, GG_STATS_SIZE bytes */
   GG_SEC_DOCLEN = 2,     /* u32 per document: number of word positions */
-  GG_SEC_IDOFF = 3,      /* u64 per document + 1: offsets of external ids in GG_SEC_IDS */
-  GG_SEC_IDS = 4,        /* external ids, concatenated */
+  GG_SEC_IDOFF = 3,      /* u64 per GG_ID_GROUP documents, + 1: offsets into GG_SEC_IDS */
+  GG_SEC_IDS = 4,        /* per document: varint length, external id */
   GG_SEC_STORE = 5,      /* zlib streams of stored-text blocks */
   GG_SEC_STOREIDX = 6,   /* GG_STORE_ENTRY bytes per stored-text block */
   GG_SEC_POSTINGS = 7,   /* per term: doc/tf blocks, then the skip table */
@@ -21,6 +21,7 @@ enum {
   GG_SEC_MANIFEST = 100  /* the only section of a MANIFEST file */
 };
 
+#define GG_ID_GROUP 16         /* documents per IDOFF entry */
 #define GG_STATS_SIZE 48       /* u64 docs, tokens, terms, postings, store blocks, dict blocks */
 #define GG_SKIP_ENTRY 20       /* u32 last_doc, doc_end, pos_end, max_tf, min_dl */
 #define GG_STORE_ENTRY 24      /* u64 offset, u32 clen, u32 ulen, u32 first_doc, u32 ndocs */

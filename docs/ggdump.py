@@ -195,7 +195,12 @@ class Segment:
 
     def doc(self, n):
         ids, off = self.pf.sec(4), self.pf.sec(3)
-        a, b = struct.unpack_from("<QQ", off, 8 * n)
+        a = struct.unpack_from("<Q", off, 8 * (n // 16))[0]
+        for _ in range(n % 16):
+            ln, a = varint(ids, a)
+            a += ln
+        ln, a = varint(ids, a)
+        b = a + ln
         si = self.pf.sec(6)
         for k in range(self.nstore):
             o, cl, ul, first, cnt = struct.unpack_from("<QIIII", si, 24 * k)

@@ -32,7 +32,7 @@ struct gg_segw {
   uint32_t ndocs;
   uint64_t tokens;
   gg_buf doclen;          /* u32 per document */
-  gg_spool *idoff;        /* u64 per document (+1 at the end) */
+  gg_spool *idoff;        /* u64 per GG_ID_GROUP documents (+1 at the end) */
   gg_spool *ids;
   uint64_t ids_n;
   gg_buf store_block;     /* uncompressed block being filled */
@@ -220,11 +220,15 @@ int gg_segw_add_doc(gg_segw *s, const gg_doc *d, gg_error *err) {
   if (s->rc == GG_OK && s->ndocs == UINT32_MAX - 1)
     s->rc = gg_fail(&s->err, GG_EINPUT, "too many documents for one segment");
   if (s->rc == GG_OK) {
-    uint8_t t[8];
-    gg_set_u64(t, s->ids_n);
-    gg_spool_write(s->idoff, t, 8);
+    uint8_t t[GG_VARINT_MAX];
+    if (s->ndocs % GG_ID_GROUP == 0) {
+      gg_set_u64(t, s->ids_n);
+      gg_spool_write(s->idoff, t, 8);
+    }
+    size_t n = gg_varint_put(t, d->id_len);
+    gg_spool_write(s->ids, t, n);
     gg_spool_write(s->ids, d->id, d->id_len);
-    s->ids_n += d->id_len;
+    s->ids_n += n + d->id_len;
     gg_buf_put_u32(&s->doclen, 0);
     gg_buf_put_varint(&s->store_block, d->title_len);
     gg_buf_put(&s->store_block, d->title, d->title_len);

@@ -40,7 +40,7 @@ static int seg_open(gg_seg *s, const char *path, const gg_manifest_seg *ms, gg_e
   s->ndocs = (uint32_t)ndocs;
   struct { uint32_t kind; uint64_t *off; uint64_t *len; uint64_t want; } need[] = {
       {GG_SEC_DOCLEN, &s->doclen_off, &x, ndocs * 4},
-      {GG_SEC_IDOFF, &s->idoff_off, &x, (ndocs + 1) * 8},
+      {GG_SEC_IDOFF, &s->idoff_off, &x, ((ndocs + GG_ID_GROUP - 1) / GG_ID_GROUP + 1) * 8},
       {GG_SEC_IDS, &s->ids_off, &s->ids_len, UINT64_MAX},
       {GG_SEC_STORE, &s->store_off, &s->store_len, UINT64_MAX},
       {GG_SEC_STOREIDX, &s->storeidx_off, &x, s->nstore_blocks * GG_STORE_ENTRY},
@@ -252,15 +252,24 @@ int gg_seg_doclen(gg_seg *s, uint32_t doc, uint32_t *len, gg_error *err) {
 
 int gg_seg_docid(gg_seg *s, uint32_t doc, const char **id, size_t *len, gg_error *err) {
   if (doc >= s->ndocs) return corrupt(s, err, "document number");
-  const uint8_t *p = gg_pfr_get(s->f, s->idoff_off + (uint64_t)doc * 8, 16, err);
+  const uint8_t *p = gg_pfr_get(s->f, s->idoff_off + (uint64_t)(doc / GG_ID_GROUP) * 8, 16, err);
   if (!p) return GG_ECORRUPT;
   uint64_t a = gg_get_u64(p), b = gg_get_u64(p + 8);
   if (a > b || b > s->ids_len) return corrupt(s, err, "document id table");
   const uint8_t *q = gg_pfr_get(s->f, s->ids_off + a, b - a, err);
   if (!q) return GG_ECORRUPT;
-  *id = (const char *)q;
-  *len = (size_t)(b - a);
-  return GG_OK;
+  /* Walk the group to the document: varint length, id bytes. */
+  const uint8_t *end = q + (b - a);
+  for (uint32_t i = doc - doc % GG_ID_GROUP;; i++) {
+    uint64_t n;
+    if (gg_varint_get(&q, end, &n) || n > (uint64_t)(end - q)) return corrupt(s, err, "document id table");
+    if (i == doc) {
+      *id = (const char *)q;
+      *len = (size_t)n;
+      return GG_OK;
+    }
+    q += n;
+  }
 }
 
 static char *dup_n(const uint8_t *p, size_t n) {
