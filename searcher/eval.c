@@ -35,6 +35,8 @@ typedef struct clause_it {
   uint32_t freq;       /* occurrences in doc */
   double idf;
   double ub;           /* upper bound of this clause's score in any document */
+  uint8_t order[64];   /* phrase cursors by increasing df: the rarest leads the intersection */
+  uint32_t min_df;     /* df of the rarest term: the clause's cost */
   uint32_t index;      /* position in the query, fixes the summation order */
 } clause_it;
 
@@ -73,12 +75,14 @@ static int clause_seek(clause_it *it, uint32_t target, gg_error *err) {
   uint32_t d = target;
   for (;;) {
     uint32_t i = 0;
+    gg_cursor *c = NULL;
     for (; i < it->nterms; i++) {
-      if ((rc = gg_cursor_seek(&it->cur[i], d, err))) return rc;
-      if (it->cur[i].doc != d) break;
+      c = &it->cur[it->order[i]];
+      if ((rc = gg_cursor_seek(c, d, err))) return rc;
+      if (c->doc != d) break;
     }
     if (i < it->nterms) {
-      d = it->cur[i].doc;
+      d = c->doc;
       if (d == GG_DOC_END) {
         it->doc = GG_DOC_END;
         return GG_OK;
@@ -269,6 +273,12 @@ out:
   return rc;
 }
 
+static int cmp_cost(const void *a, const void *b) {
+  const clause_it *x = a, *y = b;
+  if (x->min_df != y->min_df) return x->min_df < y->min_df ? -1 : 1;
+  return (x->index > y->index) - (x->index < y->index);
+}
+
 /* Evaluate the query over segment si, adding candidates to t.  refs holds
 ** the lookups [clause][term] for this segment. */
 static int eval_segment(gg_index *ix, uint32_t si, const gg_query *q, const double *idf,
@@ -295,14 +305,25 @@ static int eval_segment(gg_index *ix, uint32_t si, const gg_query *q, const doub
       break;
     }
     nits++;
-    for (uint32_t k = 0; k < cl->nterms && rc == GG_OK; k++)
+    it->min_df = UINT32_MAX;
+    for (uint32_t k = 0; k < cl->nterms && rc == GG_OK; k++) {
       rc = gg_cursor_open(&it->cur[k], seg, &refs[c][k].info, err);
+      /* insertion sort of the phrase's cursors by df */
+      uint32_t at = k, df = refs[c][k].info.df;
+      while (at > 0 && refs[c][it->order[at - 1]].info.df > df) {
+        it->order[at] = it->order[at - 1];
+        at--;
+      }
+      it->order[at] = (uint8_t)k;
+      if (df < it->min_df) it->min_df = df;
+    }
     if (rc == GG_OK) rc = clause_seek(it, 0, err);
     if (rc == GG_OK)
       it->ub = it->idf * (it->nterms == 1 ? gg_cursor_max_tf_part(&it->cur[0], ix->avgdl, o->k1, o->b)
                                          : o->k1 + 1.0);
   }
   if (rc != GG_OK || nits == 0) goto done;
+  if (o->conjunctive) qsort(its, nits, sizeof *its, cmp_cost);  /* rarest clause leads */
   if (!o->conjunctive && !o->exhaustive) {
     rc = eval_maxscore(ix, si, its, nits, q->nclauses, o, t, err);
     goto done;
