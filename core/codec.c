@@ -160,3 +160,18 @@ size_t gg_pfor_decode(uint32_t *out, const uint8_t *in, size_t avail, unsigned n
   }
   return (size_t)(p - in);
 }
+
+size_t gg_pfor_skip(const uint8_t *in, size_t avail, unsigned n) {
+  if (avail < 2 || n > GG_BLOCK) return 0;
+  unsigned b = in[0], nexc = in[1];
+  if (b > 32 || nexc > n) return 0;
+  size_t k = 2 + gg_packed_bytes(n, b);
+  for (unsigned e = 0; e < nexc; e++) {
+    k++;  /* index byte */
+    unsigned len = 0;
+    do {
+      if (k >= avail || ++len > 5) return 0;
+    } while (in[k++] & 0x80);
+  }
+  return k <= avail ? k : 0;
+}

@@ -50,6 +50,10 @@ size_t gg_pfor_encode(uint8_t *out, const uint32_t *in, unsigned n);
 ** than avail. */
 size_t gg_pfor_decode(uint32_t *out, const uint8_t *in, size_t avail, unsigned n);
 
+/* Length of a PFor encoding of n values at in[0..avail) without decoding
+** it; 0 if malformed (same checks as gg_pfor_decode except value ranges). */
+size_t gg_pfor_skip(const uint8_t *in, size_t avail, unsigned n);
+
 /* Write v as a LEB128 varint into p (GG_VARINT_MAX bytes room); returns length. */
 size_t gg_varint_put(uint8_t *p, uint64_t v);
 

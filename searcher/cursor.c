@@ -80,8 +80,8 @@ static int load_block(gg_cursor *c, uint32_t b, gg_error *err) {
 
 int gg_cursor_open(gg_cursor *c, gg_seg *seg, const gg_term_info *t, gg_error *err) {
   memset(c, 0, offsetof(gg_cursor, docs));
-  c->pos = NULL;
-  c->pos_cap = 0;
+  c->pos = c->dpos = NULL;
+  c->pos_cap = c->dpos_cap = 0;
   c->shallow = c->bound_blk = 0;
   c->bound_val = 0;
   c->seg = seg;
@@ -102,8 +102,9 @@ int gg_cursor_open(gg_cursor *c, gg_seg *seg, const gg_term_info *t, gg_error *e
 
 void gg_cursor_close(gg_cursor *c) {
   free(c->pos);
-  c->pos = NULL;
-  c->pos_cap = 0;
+  free(c->dpos);
+  c->pos = c->dpos = NULL;
+  c->pos_cap = c->dpos_cap = 0;
 }
 
 int gg_cursor_next(gg_cursor *c, gg_error *err) {
@@ -129,7 +130,9 @@ int gg_cursor_seek(gg_cursor *c, uint32_t target, gg_error *err) {
   return GG_OK;
 }
 
-static int decode_positions(gg_cursor *c, gg_error *err) {
+/* Set up the block's position reader; varint (short) blocks are decoded
+** whole, they are small. */
+static int positions_begin(gg_cursor *c, gg_error *err) {
   uint32_t b = c->blk;
   uint64_t start = b ? gg_get_u32(skip_entry(c, b - 1) + 8) : 0;
   uint64_t end = c->skip ? gg_get_u32(skip_entry(c, b) + 8) : c->t.pos_len;
@@ -140,7 +143,7 @@ static int decode_positions(gg_cursor *c, gg_error *err) {
     if (total > UINT32_MAX) return bad(c, err, "term frequencies");
     c->pos_start[i + 1] = (uint32_t)total;
   }
-  /* Each chunk of 128 values costs at least one byte. */
+  /* Each chunk of 128 values costs at least two bytes, each varint one. */
   if (start > end || end > c->t.pos_len ||
       (c->n == GG_BLOCK ? total / GG_BLOCK : total) > end - start)
     return bad(c, err, "positions block");
@@ -152,25 +155,17 @@ static int decode_positions(gg_cursor *c, gg_error *err) {
   }
   const uint8_t *p = gg_pfr_get(c->seg->f, c->t.pos_off + start, end - start, err);
   if (!p) return GG_ECORRUPT;
-  const uint8_t *q = p, *qend = p + (end - start);
-  if (c->n == GG_BLOCK) {
-    for (uint64_t k = 0; k < total; k += GG_BLOCK) {
-      unsigned n = total - k < GG_BLOCK ? (unsigned)(total - k) : GG_BLOCK;
-      size_t used = gg_pfor_decode(c->pos + k, q, (size_t)(qend - q), n);
-      if (!used) return bad(c, err, "positions block");
-      q += used;
-    }
-  } else {
+  c->pq = p;
+  c->pq_end = p + (end - start);
+  c->pk = 0;
+  if (c->n < GG_BLOCK) {
     for (uint64_t k = 0; k < total; k++) {
       uint64_t g;
-      if (gg_varint_get(&q, qend, &g) || g > UINT32_MAX) return bad(c, err, "positions block");
+      if (gg_varint_get(&c->pq, c->pq_end, &g) || g > UINT32_MAX) return bad(c, err, "positions block");
       c->pos[k] = (uint32_t)g;
     }
-  }
-  if (q != qend) return bad(c, err, "positions block");
-  for (uint32_t i = 0; i < c->n; i++) {
-    uint32_t prev = UINT32_MAX;  /* so that the first gap g gives position g */
-    for (uint32_t k = c->pos_start[i]; k < c->pos_start[i + 1]; k++) prev = c->pos[k] = prev + c->pos[k] + 1;
+    if (c->pq != c->pq_end) return bad(c, err, "positions block");
+    c->pk = (uint32_t)total;
   }
   c->pos_ready = 1;
   return GG_OK;
@@ -178,12 +173,31 @@ static int decode_positions(gg_cursor *c, gg_error *err) {
 
 int gg_cursor_positions(gg_cursor *c, const uint32_t **pos, uint32_t *n, gg_error *err) {
   if (c->doc == GG_DOC_END) return gg_fail(err, GG_EINVAL, "cursor exhausted");
-  if (!c->pos_ready) {
-    int rc = decode_positions(c, err);
-    if (rc) return rc;
+  int rc;
+  if (!c->pos_ready && (rc = positions_begin(c, err))) return rc;
+  uint32_t lo = c->pos_start[c->i], hi = c->pos_start[c->i + 1];
+  uint32_t total = c->pos_start[c->n];
+  /* Chunks wholly before this document: skip.  Then decode up to hi. */
+  while (c->pk < hi) {
+    unsigned cn = total - c->pk < GG_BLOCK ? total - c->pk : GG_BLOCK;
+    size_t avail = (size_t)(c->pq_end - c->pq), used;
+    if (c->pk + cn <= lo) used = gg_pfor_skip(c->pq, avail, cn);
+    else used = gg_pfor_decode(c->pos + c->pk, c->pq, avail, cn);
+    if (!used) return bad(c, err, "positions block");
+    c->pq += used;
+    c->pk += cn;
   }
-  *pos = c->pos + c->pos_start[c->i];
-  *n = c->tfs[c->i];
+  uint32_t tf = hi - lo;
+  if (tf > c->dpos_cap) {
+    uint32_t *d = realloc(c->dpos, (size_t)tf * sizeof *d);
+    if (!d) return gg_nomem(err);
+    c->dpos = d;
+    c->dpos_cap = tf;
+  }
+  uint32_t prev = UINT32_MAX;  /* so that the first gap g gives position g */
+  for (uint32_t k = 0; k < tf; k++) prev = c->dpos[k] = prev + c->pos[lo + k] + 1;
+  *pos = c->dpos;
+  *n = tf;
   return GG_OK;
 }
 

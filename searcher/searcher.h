@@ -59,10 +59,17 @@ typedef struct gg_cursor {
   uint32_t n, i;                /* documents in the block, index of the current one */
   uint32_t doc;                 /* current document or GG_DOC_END */
   uint32_t docs[GG_BLOCK], tfs[GG_BLOCK];
-  int pos_ready;                /* positions of the current block decoded */
-  uint32_t pos_start[GG_BLOCK + 1]; /* offsets of each document's positions in pos */
-  uint32_t *pos;
+  /* Positions of the current block are decoded lazily: only the PFor
+  ** chunks that hold a requested document's positions are unpacked; the
+  ** others are skipped by their headers. */
+  int pos_ready;                /* pos_start and the chunk reader are set up */
+  uint32_t pos_start[GG_BLOCK + 1]; /* offsets of each document's gaps in pos */
+  uint32_t *pos;                /* position gaps of the block (where decoded) */
   size_t pos_cap;
+  const uint8_t *pq, *pq_end;   /* next undecoded chunk, end of the block's positions */
+  uint32_t pk;                  /* index of the first value of chunk pq */
+  uint32_t *dpos;               /* absolute positions of the document asked for */
+  size_t dpos_cap;
   uint32_t shallow;             /* block gg_cursor_bound_at last looked at */
   uint32_t bound_blk;           /* block whose bound is cached in bound_val */
   double bound_val;
