@@ -284,10 +284,17 @@ static void pfor_roundtrip(const uint32_t *in, unsigned n, const char *what) {
   memcpy(in3, enc, len);
   memset(in3 + len, 0x55, 5 + GG_PACK_PAD);
   CHECK(gg_pfor_decode(out, in3, len + 5, n) == len, "pfor %s: consumed with slack", what);
+  /* skipping without decoding measures the same length */
+  CHECK(gg_pfor_skip(in2, len, n) == len, "pfor %s n=%u: skip says %zu, length %zu", what, n,
+        gg_pfor_skip(in2, len, n), len);
+  CHECK(gg_pfor_skip(in3, len + 5, n) == len, "pfor %s: skip with slack", what);
   /* every shorter availability is refused */
-  for (size_t cut = 0; cut < len; cut++)
+  for (size_t cut = 0; cut < len; cut++) {
     CHECK(gg_pfor_decode(out, in2, cut, n) == 0, "pfor %s n=%u: decoded from %zu of %zu bytes", what, n,
           cut, len);
+    CHECK(gg_pfor_skip(in2, cut, n) == 0, "pfor %s n=%u: skipped within %zu of %zu bytes", what, n,
+          cut, len);
+  }
   free(in3);
   free(in2);
   free(enc);
