@@ -12,7 +12,9 @@
 ** keeps the best of R such runs.  The default N = 256 blocks (32768
 ** integers, at most 128 KiB packed) stays in L2 cache: this is the decode
 ** loop's own speed, not memory bandwidth.  Every decode is checked against
-** the input once.
+** the input once.  For comparison it also times gg_pfor_decode (the
+** patched format full postings blocks use) on the same blocks: uniform
+** values, so PFor picks width b and has no exceptions -- header overhead only.
 **
 ** Output: a markdown table, millions of integers per second.
 */
@@ -57,6 +59,8 @@ typedef struct bench_data {
   size_t stride;
   uint8_t *vbytes;     /* varints of all values, then padding */
   size_t vlen;
+  uint8_t *pfor;       /* gg_pfor_encode of every block, back to back */
+  size_t *pfor_off;    /* nblocks + 1 offsets into pfor */
 } bench_data;
 
 /* Decode every block with n values; returns seconds per pass (best of reps). */
@@ -70,7 +74,7 @@ static double time_unpack(const bench_data *d, unsigned n, double min_s, int rep
     do {
       for (unsigned b = 0; b < d->nblocks; b++) {
         gg_unpack(out, d->packed + (size_t)b * d->stride, n, d->bits);
-        acc += out[b & (n - 1 < 63 ? 63 : 127) % n];
+        acc += out[b % n];
       }
       passes++;
     } while ((t = now_s()) - t0 < min_s);
@@ -108,6 +112,28 @@ static double time_varint(const bench_data *d, double min_s, int reps) {
   return best;
 }
 
+static double time_pfor(const bench_data *d, double min_s, int reps) {
+  uint32_t out[GG_BLOCK];
+  double best = 1e30;
+  for (int r = 0; r < reps; r++) {
+    long passes = 0;
+    double t0 = now_s(), t;
+    uint32_t acc = 0;
+    do {
+      for (unsigned b = 0; b < d->nblocks; b++) {
+        size_t used = gg_pfor_decode(out, d->pfor + d->pfor_off[b],
+                                     d->pfor_off[b + 1] - d->pfor_off[b], GG_BLOCK);
+        acc += out[b & 127] + (uint32_t)used;
+      }
+      passes++;
+    } while ((t = now_s()) - t0 < min_s);
+    sink += acc;
+    double per = (t - t0) / (double)passes;
+    if (per < best) best = per;
+  }
+  return best;
+}
+
 static void check(const bench_data *d) {
   uint32_t out[GG_BLOCK];
   for (unsigned b = 0; b < d->nblocks; b++) {
@@ -120,6 +146,14 @@ static void check(const bench_data *d) {
                 b, n);
         exit(1);
       }
+    }
+  }
+  for (unsigned b = 0; b < d->nblocks; b++) {
+    size_t len = d->pfor_off[b + 1] - d->pfor_off[b];
+    if (gg_pfor_decode(out, d->pfor + d->pfor_off[b], len, GG_BLOCK) != len ||
+        memcmp(out, d->vals + (size_t)b * GG_BLOCK, sizeof out) != 0) {
+      fprintf(stderr, "decode-speed: gg_pfor_decode mismatch at width %u, block %u\n", d->bits, b);
+      exit(1);
     }
   }
   const uint8_t *p = d->vbytes, *end = d->vbytes + d->vlen;
@@ -153,8 +187,8 @@ int main(int argc, char **argv) {
 
   printf("gg_unpack / gg_varint_get decode speed: %u blocks x %d values, best of %d runs of >= %.0f ms\n\n",
          nblocks, GG_BLOCK, reps, min_ms);
-  printf("| bits | bytes/block | unpack n=128 Mint/s | unpack n=127 Mint/s | varint Mint/s | varint B/int | n=128 / varint |\n");
-  printf("|---:|---:|---:|---:|---:|---:|---:|\n");
+  printf("| bits | bytes/block | unpack n=128 Mint/s | unpack n=127 Mint/s | pfor n=128 Mint/s | varint Mint/s | varint B/int | n=128 / varint |\n");
+  printf("|---:|---:|---:|---:|---:|---:|---:|---:|\n");
   double sum128 = 0, sumv = 0;
   for (unsigned bits = 1; bits <= 32; bits++) {
     bench_data d = {0};
@@ -171,21 +205,30 @@ int main(int argc, char **argv) {
     for (unsigned b = 0; b < nblocks; b++)
       gg_pack(d.packed + (size_t)b * d.stride, d.vals + (size_t)b * GG_BLOCK, GG_BLOCK, bits);
     for (size_t i = 0; i < nvals; i++) d.vlen += gg_varint_put(d.vbytes + d.vlen, d.vals[i]);
+    d.pfor = xmalloc((size_t)nblocks * GG_PFOR_MAX + GG_PACK_PAD);
+    d.pfor_off = xmalloc(((size_t)nblocks + 1) * sizeof *d.pfor_off);
+    d.pfor_off[0] = 0;
+    for (unsigned b = 0; b < nblocks; b++)
+      d.pfor_off[b + 1] = d.pfor_off[b] + gg_pfor_encode(d.pfor + d.pfor_off[b],
+                                                         d.vals + (size_t)b * GG_BLOCK, GG_BLOCK);
     check(&d);
 
     double t128 = time_unpack(&d, GG_BLOCK, min_s, reps);
     double t127 = time_unpack(&d, GG_BLOCK - 1, min_s, reps);
     double tv = time_varint(&d, min_s, reps);
+    double tp = time_pfor(&d, min_s, reps);
     double m128 = nvals / t128 / 1e6, m127 = (double)nblocks * (GG_BLOCK - 1) / t127 / 1e6;
-    double mv = nvals / tv / 1e6;
+    double mv = nvals / tv / 1e6, mp = nvals / tp / 1e6;
     sum128 += m128;
     sumv += mv;
-    printf("| %u | %zu | %.0f | %.0f | %.0f | %.2f | %.1fx |\n", bits, gg_packed_bytes(GG_BLOCK, bits),
-           m128, m127, mv, (double)d.vlen / nvals, m128 / mv);
+    printf("| %u | %zu | %.0f | %.0f | %.0f | %.0f | %.2f | %.1fx |\n", bits,
+           gg_packed_bytes(GG_BLOCK, bits), m128, m127, mp, mv, (double)d.vlen / nvals, m128 / mv);
     fflush(stdout);
     free(d.vals);
     free(d.packed);
     free(d.vbytes);
+    free(d.pfor);
+    free(d.pfor_off);
   }
   printf("\nmean over widths: unpack n=128 %.0f Mint/s, varint %.0f Mint/s\n", sum128 / 32,
          sumv / 32);

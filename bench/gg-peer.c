@@ -27,7 +27,8 @@
 ** searching and reading the 10 external ids (gg_search returns them).
 ** Then untimed: run.MODE.trec (top 1000, `qid Q0 docid rank score TAG`) and
 ** count.MODE.tsv (exact matches: gg has no count API, so a search with k =
-** the number of documents in the index, whose hit count is then exact).
+** the number of documents in the index and .exhaustive = 1, whose hit
+** count is then exact).
 ** lat.MODE.tsv holds the lower median of each query's timed passes in
 ** microseconds.  Modes: or = ranked disjunction, and = gg_search_opts
 ** .conjunctive, phrase = one quoted clause.
@@ -150,11 +151,12 @@ static int do_build(const char *corpus, const char *dir, const peer_opts *po) {
     fprintf(stderr, "gg-peer: build failed: %s\n", err.msg);
     return 1;
   }
-  json_t *j = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f}", "stemmer",
+  json_t *j = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f}", "stemmer",
                         po->stemmer ? po->stemmer : "english", "docs", (json_int_t)st.docs,
                         "skipped", (json_int_t)st.skipped, "terms", (json_int_t)st.terms,
                         "postings", (json_int_t)st.postings, "tokens", (json_int_t)st.tokens,
-                        "input_bytes", (json_int_t)st.input_bytes, "index_bytes",
+                        "input_bytes", (json_int_t)st.input_bytes, "text_bytes",
+                        (json_int_t)st.text_bytes, "index_bytes",
                         (json_int_t)st.index_bytes, "runs", (json_int_t)st.runs, "seconds",
                         st.seconds);
   long long sb = store_bytes(dir);
@@ -321,11 +323,13 @@ static int do_search(const char *dir, const char *mode, const char *topics, cons
     fprintf(fl, "%s\t%.3f\n", t[i].qid, v[(tp - 1) / 2] / 1000.0);
     const char *qt = make_query(t[i].text, phrase, &qbuf, &qcap);
     so.k = RUN_K;
+    so.exhaustive = 0;
     run_query(ix, qt, &so, &h, t[i].qid, 0);
     for (size_t j = 0; h && j < h->n; j++)
       fprintf(fr, "%s Q0 %s %zu %.6f %s\n", t[i].qid, h->hit[j].id, j + 1, h->hit[j].score, tag);
     gg_hits_free(h);
     so.k = (uint32_t)kcount;
+    so.exhaustive = 1; /* no pruning: every match is a hit, the count is exact */
     run_query(ix, qt, &so, &h, t[i].qid, 0);
     size_t cnt = h ? h->n : 0;
     if (h && cnt == kcount && info.docs > GG_MAX_K) {
