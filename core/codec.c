@@ -48,8 +48,20 @@ static inline __attribute__((always_inline)) void unpack_width(uint32_t *out, co
   }
 }
 
-#define GG_UNPACK_FULL(B) \
-  case B: unpack_width(out, in, GG_BLOCK, B); return;
+/* Eight values of width B start on a byte boundary and take B bytes, so
+** with B a constant every load offset and shift below is a constant and
+** the groups need no per-value arithmetic. */
+#define GG_GET(j, B) \
+  out[j] = (uint32_t)((load64(in + ((j) * (B)) / 8) >> (((j) * (B)) & 7)) & mask)
+#define GG_UNPACK_FULL(B)                                                 \
+  case B: {                                                               \
+    const uint64_t mask = B == 32 ? 0xffffffffu : ((uint64_t)1 << B) - 1; \
+    for (unsigned g = 0; g < GG_BLOCK / 8; g++, in += B, out += 8) {      \
+      GG_GET(0, B); GG_GET(1, B); GG_GET(2, B); GG_GET(3, B);             \
+      GG_GET(4, B); GG_GET(5, B); GG_GET(6, B); GG_GET(7, B);             \
+    }                                                                     \
+    return;                                                               \
+  }
 
 void gg_unpack(uint32_t *out, const uint8_t *in, unsigned n, unsigned bits) {
   if (bits == 0) {
