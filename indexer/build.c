@@ -304,7 +304,12 @@ int gg_build(const char *const *paths, size_t npaths, const gg_build_opts *opts_
     unlink(tmp_path);
     rc = gg_segw_open(tmp_path, dir, &c.seg, err);
   }
-  if (rc == GG_OK) rc = gg_inverter_new(dir, opts.memory_budget, &c.inv, err);
+  /* The budget covers the whole build: the term table gets what the
+  ** pipeline's fixed buffers (batches, staging spools, store blocks, about
+  ** 16 MiB) and the document lengths leave, and never less than 1 MiB. */
+  size_t fixed = ((size_t)16 << 20) + opts.memory_budget / 8;
+  size_t table_budget = opts.memory_budget > fixed + (1u << 20) ? opts.memory_budget - fixed : 1u << 20;
+  if (rc == GG_OK) rc = gg_inverter_new(dir, table_budget, &c.inv, err);
   if (rc == GG_OK) {
     if (gg_chan_init(&c.work, NBATCHES + 1) || gg_chan_init(&c.done, NBATCHES + 1)) rc = gg_nomem(err);
     else if (pthread_create(&c.inverter, NULL, inverter_main, &c) != 0)

@@ -24,6 +24,9 @@ int gg_spool_copy_to(gg_spool *s, gg_pfw *w, gg_error *err);
 /* Map the whole content read-only; valid until gg_spool_close. */
 int gg_spool_map(gg_spool *s, const uint8_t **p, gg_error *err);
 int gg_spool_status(gg_spool *s, gg_error *err);
+/* Drop the mapped pages of [p, p+n) from this process's memory once read
+** (a file-backed mapping reads them again if needed); no-op in memory. */
+void gg_spool_release(gg_spool *s, const uint8_t *p, size_t n);
 void gg_spool_close(gg_spool *s);
 
 /* ---- walk.c: inputs -> documents ------------------------------------ */

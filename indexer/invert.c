@@ -24,6 +24,8 @@
 
 #define ARENA_CHUNK (1u << 20)
 #define RUN_SPOOL_MEM (4u << 20)
+#define RUN_IN_MEMORY_MAX ((size_t)64 << 20) /* a single run larger than this goes to disk too */
+#define RELEASE_STEP ((size_t)16 << 20)     /* merged run bytes dropped from memory in steps of this */
 
 typedef struct term_acc {
   char *term;         /* in the arena */
@@ -323,6 +325,7 @@ int gg_inverter_add(gg_inverter *v, gg_analyzer *an, uint32_t doc, const gg_doc 
 
 typedef struct run_reader {
   const uint8_t *p, *end;
+  const uint8_t *released;   /* bytes before this were handed back to the kernel */
   const uint8_t *term;
   size_t len;
   uint64_t df;
@@ -413,8 +416,9 @@ static void heap_sift_down(run_heap *hp, size_t i) {
 }
 
 int gg_inverter_finish(gg_inverter *v, gg_segw *s, gg_error *err) {
-  /* The last run stays in memory when it is the only one. */
-  int rc = flush_run(v, v->nruns == 0, err);
+  /* The last run stays in memory when it is the only one and small (a
+  ** large one is serialised to disk too, to keep the peak at the budget). */
+  int rc = flush_run(v, v->nruns == 0 && v->used < RUN_IN_MEMORY_MAX, err);
   if (rc) return rc;
   const uint8_t *base = NULL;
   gg_spool *sp = v->last ? v->last : v->runs;
@@ -427,7 +431,7 @@ int gg_inverter_finish(gg_inverter *v, gg_segw *s, gg_error *err) {
     return gg_nomem(err);
   }
   for (size_t i = 0; i < v->nruns && rc == GG_OK; i++) {
-    rr[i].p = base + v->run_off[i];
+    rr[i].p = rr[i].released = base + v->run_off[i];
     rr[i].end = base + v->run_off[i + 1];
     rc = run_next(&rr[i], err);
     if (rc == GG_OK && !rr[i].done) hp.h[hp.n++] = &rr[i];
@@ -441,6 +445,10 @@ int gg_inverter_finish(gg_inverter *v, gg_segw *s, gg_error *err) {
       run_reader *r = hp.h[0];
       rc = emit_record(v, r, s, err);
       if (rc == GG_OK) rc = run_next(r, err);
+      if ((size_t)(r->p - r->released) >= RELEASE_STEP) {
+        gg_spool_release(sp, r->released, (size_t)(r->p - r->released));
+        r->released = r->p;
+      }
       if (rc) break;
       if (r->done) hp.h[0] = hp.h[--hp.n];
       heap_sift_down(&hp, 0);

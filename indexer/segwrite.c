@@ -21,7 +21,7 @@
 #include "../core/segment.h"
 #include "indexer.h"
 
-#define SPOOL_MEM (8u << 20)
+#define SPOOL_MEM (1u << 20)  /* write buffer of each staged section */
 
 struct gg_segw {
   gg_pfw *f;

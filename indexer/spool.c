@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <stdint.h>
 #include <unistd.h>
 
 #include "../core/err.h"
@@ -136,6 +137,14 @@ int gg_spool_map(gg_spool *s, const uint8_t **p, gg_error *err) {
   madvise(s->map, (size_t)s->file_n + 16, MADV_SEQUENTIAL);
   *p = s->map;
   return GG_OK;
+}
+
+void gg_spool_release(gg_spool *s, const uint8_t *p, size_t n) {
+  if (!s->map) return;  /* memory spools hold the only copy */
+  /* Whole pages inside [p, p+n) only. */
+  uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+  uintptr_t a = ((uintptr_t)p + page - 1) & ~(page - 1), b = ((uintptr_t)p + n) & ~(page - 1);
+  if (b > a) madvise((void *)a, b - a, MADV_DONTNEED);
 }
 
 void gg_spool_close(gg_spool *s) {
