@@ -36,30 +36,72 @@ typedef struct clause_it {
   double idf;
   double ub;           /* upper bound of this clause's score in any document */
   uint8_t order[64];   /* phrase cursors by increasing df: the rarest leads the intersection */
+  uint32_t *starts;    /* phrase start positions still possible in the current document */
+  uint32_t starts_cap;
   uint32_t min_df;     /* df of the rarest term: the clause's cost */
   uint32_t index;      /* position in the query, fixes the summation order */
 } clause_it;
 
 /* Occurrences of the phrase in the cursors' common document. */
+/* First index j >= lo of the ascending a[0..n) with a[j] >= x, or n:
+** galloping, so that a rare term walks a frequent term's positions in
+** logarithmic steps. */
+static uint32_t gallop(const uint32_t *a, uint32_t n, uint32_t lo, uint64_t x) {
+  if (lo >= n || a[lo] >= x) return lo;
+  uint32_t step = 1, hi = lo + 1;
+  while (hi < n && a[hi] < x) {
+    lo = hi;
+    step *= 2;
+    hi = step < n - lo ? lo + step : n;
+  }
+  while (hi - lo > 1) { /* a[lo] < x, and hi == n or a[hi] >= x */
+    uint32_t mid = lo + (hi - lo) / 2;
+    if (a[mid] < x) lo = mid;
+    else hi = mid;
+  }
+  return hi;
+}
+
+/* Occurrences of the phrase in the cursors' common document.  The term
+** with the fewest occurrences proposes start positions; the other terms,
+** from the rarest up, each keep the starts they continue, so a frequent
+** term's positions are decoded only while some start survives. */
 static int phrase_freq(clause_it *it, uint32_t *freq, gg_error *err) {
-  const uint32_t *p[64];
-  uint32_t n[64], at[64] = {0};
-  for (uint32_t i = 0; i < it->nterms; i++) {
-    int rc = gg_cursor_positions(&it->cur[i], &p[i], &n[i], err);
-    if (rc) return rc;
-  }
-  uint32_t f = 0;
-  for (uint32_t a = 0; a < n[0]; a++) {
-    uint64_t base = p[0][a];
-    uint32_t i = 1;
-    for (; i < it->nterms; i++) {
-      while (at[i] < n[i] && p[i][at[i]] < base + i) at[i]++;
-      if (at[i] == n[i] || p[i][at[i]] != base + i) break;
+  uint32_t order[64], nt = it->nterms;
+  for (uint32_t i = 0; i < nt; i++) {
+    uint32_t at = i, tf = gg_cursor_tf(&it->cur[i]);
+    while (at > 0 && gg_cursor_tf(&it->cur[order[at - 1]]) > tf) {
+      order[at] = order[at - 1];
+      at--;
     }
-    if (i == it->nterms) f++;
-    else if (at[i] == n[i]) break;
+    order[at] = i;
   }
-  *freq = f;
+  const uint32_t *p;
+  uint32_t n, drv = order[0];
+  int rc = gg_cursor_positions(&it->cur[drv], &p, &n, err);
+  if (rc) return rc;
+  if (n > it->starts_cap) {
+    uint32_t *b = realloc(it->starts, (size_t)n * sizeof *b);
+    if (!b) return gg_nomem(err);
+    it->starts = b;
+    it->starts_cap = n;
+  }
+  uint32_t ns = 0;
+  for (uint32_t a = 0; a < n; a++)
+    if (p[a] >= drv) it->starts[ns++] = p[a] - drv;
+  for (uint32_t k = 1; k < nt && ns > 0; k++) {
+    uint32_t i = order[k];
+    if ((rc = gg_cursor_positions(&it->cur[i], &p, &n, err))) return rc;
+    uint32_t kept = 0, at = 0;
+    for (uint32_t s = 0; s < ns; s++) {
+      uint64_t want = (uint64_t)it->starts[s] + i;
+      at = gallop(p, n, at, want);
+      if (at == n) break;
+      if (p[at] == want) it->starts[kept++] = it->starts[s];
+    }
+    ns = kept;
+  }
+  *freq = ns;
   return GG_OK;
 }
 
@@ -372,6 +414,7 @@ done:
   for (uint32_t i = 0; i < nits; i++) {
     for (uint32_t k = 0; k < its[i].nterms; k++) gg_cursor_close(&its[i].cur[k]);
     free(its[i].cur);
+    free(its[i].starts);
   }
   free(its);
   return rc;
