@@ -219,12 +219,14 @@ double gg_cursor_max_tf_part(const gg_cursor *c, double avgdl, double k1, double
 }
 
 double gg_cursor_bound_at(gg_cursor *c, uint32_t d, double term_bound, double avgdl, double k1,
-                          double b) {
+                          double b, uint32_t *last) {
+  if (last) *last = GG_DOC_END - 1;
   if (!c->skip) return c->doc == GG_DOC_END ? 0.0 : term_bound;
   uint32_t k = c->shallow > c->blk ? c->shallow : c->blk;
   while (k < c->nblocks && gg_get_u32(skip_entry(c, k)) < d) k++;
   c->shallow = k;
   if (k >= c->nblocks) return 0.0;
+  if (last) *last = gg_get_u32(skip_entry(c, k));
   if (c->bound_blk != k + 1) {  /* cache key is k + 1 so that 0 means none */
     const uint8_t *e = skip_entry(c, k);
     c->bound_val = gg_bm25_tf(gg_get_u32(e + 12), gg_get_u32(e + 16), avgdl, k1, b);

@@ -279,7 +279,7 @@ static int eval_maxscore(gg_index *ix, uint32_t si, clause_it *its, uint32_t nit
     for (uint32_t j = 0; !pruned && j < ess; j++) {
       clause_it *c = ord[j];
       bb[j] = c->nterms == 1 && c->doc != GG_DOC_END
-                  ? c->idf * gg_cursor_bound_at(&c->cur[0], d, c->ub / c->idf, ix->avgdl, o->k1, o->b)
+                  ? c->idf * gg_cursor_bound_at(&c->cur[0], d, c->ub / c->idf, ix->avgdl, o->k1, o->b, NULL)
                   : (c->doc == GG_DOC_END ? 0.0 : c->ub);
       rest += bb[j];
     }
@@ -393,6 +393,30 @@ static int eval_segment(gg_index *ix, uint32_t si, const gg_query *q, const doub
         }
       }
       if (rc || d == GG_DOC_END) break;
+      /* Block-max skip: while every clause stays in the blocks that hold d,
+      ** their block bounds bound the score; below the k-th score, the whole
+      ** stretch up to the first block end is skipped without scoring. */
+      if (!o->exhaustive && t->n == t->k) {
+        double bound = 0;
+        uint32_t edge = GG_DOC_END - 1;
+        int any_term = 0;
+        for (uint32_t j = 0; j < nits; j++) {
+          clause_it *c = &its[j];
+          if (c->nterms > 1) {
+            bound += c->ub;
+            continue;
+          }
+          uint32_t last;
+          bound += c->idf * gg_cursor_bound_at(&c->cur[0], d, c->ub / c->idf, ix->avgdl, o->k1, o->b, &last);
+          if (last < edge) edge = last;
+          any_term = 1;
+        }
+        if (any_term && bound * BOUND_SLACK < t->h[0].score) {
+          if (edge == GG_DOC_END - 1) break;  /* no document left can enter */
+          rc = clause_seek(&its[0], edge + 1, err);
+          continue;
+        }
+      }
     } else {
       d = GG_DOC_END;
       for (uint32_t i = 0; i < nits; i++)

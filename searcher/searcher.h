@@ -87,10 +87,11 @@ static inline uint32_t gg_cursor_tf(const gg_cursor *c) { return c->tfs[c->i]; }
 double gg_cursor_max_tf_part(const gg_cursor *c, double avgdl, double k1, double b);
 /* Upper bound of the tf part for document d, from the skip entry of the
 ** block that would hold d (without decoding it); 0 when no block can hold
-** d; the whole-term bound `term_bound` for a one-block term.  d must not
-** decrease between calls. */
+** d; the whole-term bound `term_bound` for a one-block term.  *last (if
+** not NULL) receives the last document the bound is valid for.  d must
+** not decrease between calls. */
 double gg_cursor_bound_at(gg_cursor *c, uint32_t d, double term_bound, double avgdl, double k1,
-                          double b);
+                          double b, uint32_t *last);
 /* Positions of the current document, ascending; *n == gg_cursor_tf. */
 int gg_cursor_positions(gg_cursor *c, const uint32_t **pos, uint32_t *n, gg_error *err);
 
