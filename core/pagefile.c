@@ -155,9 +155,9 @@ int gg_pfw_finish(gg_pfw *w, uint64_t *size, gg_error *err) {
   gg_set_u32(f + 12, GG_PAGE_SIZE);
   gg_set_u64(f + 16, crc_off);
   gg_set_u64(f + 24, file_size);
-  gg_set_u32(f + 32, w->whole_crc);
-  gg_set_u32(f + 36, (uint32_t)crc32(0, f, 36));
-  memcpy(f + 40, MAGIC_END, 8);
+  memcpy(f + 32, MAGIC_END, 8);
+  gg_set_u32(f + 40, w->whole_crc);
+  gg_set_u32(f + 44, (uint32_t)crc32(0, f, 44));  /* the file ends with a CRC-32 */
   put_raw(w, f, sizeof f);
   flush_out(w);
   if (w->rc == GG_OK && fsync(w->fd) != 0)
@@ -287,14 +287,14 @@ int gg_pfr_open(const char *path, const char magic[8], gg_pfr **out, gg_error *e
     goto fail;
   }
   const uint8_t *f = r->map + r->size - GG_FOOTER_SIZE;
-  if (memcmp(f + 40, MAGIC_END, 8) != 0 || gg_get_u32(f + 36) != (uint32_t)crc32(0, f, 36)) {
+  if (memcmp(f + 32, MAGIC_END, 8) != 0 || gg_get_u32(f + 44) != (uint32_t)crc32(0, f, 44)) {
     rc = gg_fail(err, GG_ECORRUPT, "%s: truncated or damaged footer", path);
     goto fail;
   }
   r->table_off = gg_get_u64(f);
   r->nsections = gg_get_u32(f + 8);
   r->data_end = gg_get_u64(f + 16);
-  r->whole_crc = gg_get_u32(f + 32);
+  r->whole_crc = gg_get_u32(f + 40);
   if (gg_get_u32(f + 12) != GG_PAGE_SIZE || gg_get_u64(f + 24) != r->size ||
       r->data_end > r->size - GG_FOOTER_SIZE || r->data_end < GG_HEADER_SIZE) {
     rc = gg_fail(err, GG_ECORRUPT, "%s: footer does not match the file size (truncated?)", path);

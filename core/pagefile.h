@@ -2,6 +2,7 @@
 ** pagefile.h -- the container every gg index file uses (docs/FORMAT.md, "Files").
 **
 **   [header 32 B][data ...][section table][page CRC table][footer 48 B]
+** (the footer ends with its own CRC-32, so every file ends with a CRC-32)
 **
 ** The data and the section table are covered by one CRC-32 per 4096-byte
 ** page, checked lazily: a reader asks for a byte range and gets it only

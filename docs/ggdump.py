@@ -62,8 +62,9 @@ class PageFile:
             raise Corrupt(f"{path}: bad magic")
         version, page = struct.unpack_from("<II", d, 8)
         f = d[-48:]
-        table_off, nsec, page2, crc_off, size, whole, fcrc = struct.unpack_from("<QIIQQII", f)
-        if f[40:] != b"GGEND\r\n\x1a" or zlib.crc32(f[:36]) != fcrc or size != len(d):
+        table_off, nsec, page2, crc_off, size = struct.unpack_from("<QIIQQ", f)
+        whole, fcrc = struct.unpack_from("<II", f, 40)
+        if f[32:40] != b"GGEND\r\n\x1a" or zlib.crc32(f[:44]) != fcrc or size != len(d):
             raise Corrupt(f"{path}: bad footer")
         npages = (crc_off + PAGE - 1) // PAGE
         crcs = struct.unpack_from(f"<{npages}I", d, crc_off)

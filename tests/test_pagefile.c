@@ -111,8 +111,9 @@ static void test_layout_and_roundtrip(const char *dir) {
   CHECK(nsec == n, "%u sections", nsec);
   CHECK(crc_off == table_off + n * GG_SECTION_ENTRY, "CRC table offset");
   CHECK(gg_get_u64(foot + 24) == fn, "file size in footer");
-  CHECK(memcmp(foot + 40, "GGEND\r\n\x1a", 8) == 0, "end magic");
-  CHECK(gg_get_u32(foot + 36) == (uint32_t)crc32(0, foot, 36), "footer CRC");
+  CHECK(memcmp(foot + 32, "GGEND\r\n\x1a", 8) == 0, "end magic");
+  CHECK(gg_get_u32(foot + 40) == (uint32_t)crc32(0, f, (uInt)crc_off), "whole-file CRC");
+  CHECK(gg_get_u32(foot + 44) == (uint32_t)crc32(0, foot, 44), "the file ends with the footer's CRC");
   uint64_t npages = (crc_off + GG_PAGE_SIZE - 1) / GG_PAGE_SIZE;
   CHECK(fn == crc_off + npages * 4 + GG_FOOTER_SIZE, "CRC table holds one u32 per page");
   for (uint64_t pg = 0; pg < npages; pg++) {
@@ -120,7 +121,6 @@ static void test_layout_and_roundtrip(const char *dir) {
     CHECK(gg_get_u32(f + crc_off + pg * 4) == (uint32_t)crc32(0, f + s, (uInt)(e - s)),
           "CRC of page %llu", (unsigned long long)pg);
   }
-  CHECK(gg_get_u32(foot + 32) == (uint32_t)crc32(0, f, (uInt)crc_off), "whole-file CRC");
   for (size_t s = 0; s < n; s++) {
     const uint8_t *e = f + table_off + s * GG_SECTION_ENTRY;
     CHECK(gg_get_u32(e) == secs[s].kind && gg_get_u64(e + 8) == secs[s].off &&
