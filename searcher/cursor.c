@@ -86,7 +86,7 @@ int gg_cursor_open(gg_cursor *c, gg_seg *seg, const gg_term_info *t, gg_error *e
   c->bound_val = 0;
   c->seg = seg;
   c->t = *t;
-  c->nblocks = (t->df + GG_BLOCK - 1) / GG_BLOCK;
+  c->nblocks = (uint32_t)(((uint64_t)t->df + GG_BLOCK - 1) / GG_BLOCK);
   if (t->df == 0) return bad(c, err, "dictionary entry");
   if (c->nblocks > 1) {
     uint64_t sz = (uint64_t)c->nblocks * GG_SKIP_ENTRY;
@@ -143,8 +143,9 @@ static int positions_begin(gg_cursor *c, gg_error *err) {
     if (total > UINT32_MAX) return bad(c, err, "term frequencies");
     c->pos_start[i + 1] = (uint32_t)total;
   }
-  /* Each chunk of 128 values costs at least two bytes, each varint one. */
-  if (start > end || end > c->t.pos_len ||
+  /* Each chunk of 128 values costs at least two bytes, each varint one;
+  ** and no term has more positions than the segment has tokens. */
+  if (start > end || end > c->t.pos_len || total > c->seg->tokens ||
       (c->n == GG_BLOCK ? total / GG_BLOCK : total) > end - start)
     return bad(c, err, "positions block");
   if (total > c->pos_cap) {

@@ -227,7 +227,7 @@ int gg_seg_lookup(gg_seg *s, const char *term, size_t len, gg_term_info *info, g
     if (c == 0) {
       uint64_t po = it.post - it.post_len, qo = it.pos - it.pos_len;
       if (it.post > s->post_len || it.post < it.post_len || it.pos > s->pos_len ||
-          it.pos < it.pos_len)
+          it.pos < it.pos_len || it.df > s->ndocs)
         return corrupt(s, err, "dictionary entry");
       info->df = (uint32_t)it.df;
       info->post_off = s->post_off + po;
@@ -300,7 +300,10 @@ int gg_seg_doc(gg_seg *s, uint32_t doc, char **title, char **text, gg_error *err
   uint64_t off = gg_get_u64(e);
   uint32_t clen = gg_get_u32(e + 8), ulen = gg_get_u32(e + 12);
   uint32_t first = gg_get_u32(e + 16), n = gg_get_u32(e + 20);
-  if (first > doc || doc - first >= n || off > s->store_len || clen > s->store_len - off)
+  /* deflate expands at most ~1032:1, so a larger ulen cannot be genuine:
+  ** refuse it before allocating. */
+  if (first > doc || doc - first >= n || off > s->store_len || clen > s->store_len - off ||
+      (uint64_t)ulen > 1032u * (uint64_t)clen + 64)
     return corrupt(s, err, "stored-text index");
   const uint8_t *z = gg_pfr_get(s->f, s->store_off + off, clen, err);
   if (!z) return GG_ECORRUPT;
