@@ -204,7 +204,8 @@ static int pipeline_finish(build_ctx *c, int rc) {
 }
 
 /* Remove files of this index that MANIFEST m does not name: old segments
-** and leftovers of interrupted builds.  Only gg's own names are touched. */
+** and leftovers of interrupted builds.  With m NULL, only the leftovers
+** (*.tmp) go.  Only gg's own names are touched. */
 static void remove_unreferenced(const char *dir, const gg_manifest *m) {
   DIR *d = opendir(dir);
   if (!d) return;
@@ -216,13 +217,28 @@ static void remove_unreferenced(const char *dir, const gg_manifest *m) {
                 ((len > 3 && strcmp(n + len - 3, ".gg") == 0) ||
                  (len > 7 && strcmp(n + len - 7, ".gg.tmp") == 0))) ||
                strcmp(n, GG_MANIFEST_NAME ".tmp") == 0;
-    if (!ours) continue;
+    if (!ours || (!m && strcmp(n + len - 4, ".tmp") != 0)) continue;
     int keep = 0;
     for (uint32_t i = 0; m && i < m->nsegs; i++)
       if (strcmp(m->segs[i].name, n) == 0) keep = 1;
     if (!keep) unlinkat(dirfd(d), n, 0);
   }
   closedir(d);
+}
+
+/* Highest N of the seg-N.gg files in dir (0 if none), so that a build
+** over an index it cannot read never reuses one of its file names. */
+static uint64_t highest_segment(const char *dir) {
+  DIR *d = opendir(dir);
+  if (!d) return 0;
+  uint64_t hi = 0;
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    unsigned long long n;
+    if (sscanf(e->d_name, "seg-%llu.gg", &n) == 1 && n > hi) hi = n;
+  }
+  closedir(d);
+  return hi;
 }
 
 static int mkdir_p(const char *dir, gg_error *err) {
@@ -286,7 +302,9 @@ int gg_build(const char *const *paths, size_t npaths, const gg_build_opts *opts_
   if (rc == GG_OK) {
     gg_error ignore;
     int mrc = gg_manifest_read(dir, &old, &ignore);
-    if (mrc != GG_OK) old.generation = 0;  /* none or unreadable: start afresh */
+    if (mrc != GG_OK) old.generation = highest_segment(dir);  /* none or unreadable */
+    /* Leftovers of interrupted builds go now; segments of an index this
+    ** build cannot read (another format version) stay until it succeeds. */
     remove_unreferenced(dir, mrc == GG_OK ? &old : NULL);
     m.generation = old.generation + 1;
     snprintf(m.stemmer, sizeof m.stemmer, "%s", opts.stemmer);
@@ -338,8 +356,13 @@ int gg_build(const char *const *paths, size_t npaths, const gg_build_opts *opts_
     c.seg = NULL;
     m.segs[0].tokens = stats.tokens;
   }
-  if (rc == GG_OK && rename(tmp_path, seg_path) != 0)
-    rc = gg_fail(err, GG_EIO, "%s: cannot rename: %s", tmp_path, strerror(errno));
+  int renamed = 0;
+  if (rc == GG_OK) {
+    if (rename(tmp_path, seg_path) != 0)
+      rc = gg_fail(err, GG_EIO, "%s: cannot rename: %s", tmp_path, strerror(errno));
+    else
+      renamed = 1;
+  }
   if (rc == GG_OK) rc = gg_manifest_write(dir, &m, err);
   if (rc == GG_OK) {
     remove_unreferenced(dir, &m);
@@ -350,7 +373,7 @@ int gg_build(const char *const *paths, size_t npaths, const gg_build_opts *opts_
     if (tmp_path) unlink(tmp_path);
     /* A renamed segment is a leftover unless MANIFEST on disk names it
     ** (the rename of MANIFEST may have happened before a later failure). */
-    if (seg_path) {
+    if (renamed) {
       gg_manifest now = {0};
       gg_error ignore;
       int referenced = 0;

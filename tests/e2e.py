@@ -413,6 +413,23 @@ def case_errors():
             os.truncate(os.path.join(bad, name), cut)
             T.one_line_error(T.gg_search("--index", bad, "jess"), name, what=f"{name} truncated to {cut}")
             T.one_line_error(T.gg_index("check", "--index", bad), name, what=f"check: {name} truncated to {cut}")
+    # A failed build over an index of another format version leaves its files
+    # alone (an older gg may still read them); a successful one replaces them.
+    bad = s("v-rebuild")
+    shutil.copytree(ix, bad)
+    patch_u32(os.path.join(bad, "MANIFEST"), 8, 2)
+    before = {f: open(os.path.join(bad, f), "rb").read() for f in os.listdir(bad)}
+    os.makedirs(s("nothing-to-index"))
+    r = T.gg_index("build", "--quiet", "--index", bad, s("nothing-to-index"))
+    check(r.rc == 2, f"build of nothing must fail: {r!r}")
+    after = {f: open(os.path.join(bad, f), "rb").read() for f in os.listdir(bad)}
+    check(after == before, f"failed build changed the other-version index: {sorted(before)} -> {sorted(after)}")
+    r = T.gg_index("build", "--quiet", "--index", bad, T.CORPUS)
+    check(r.rc == 0, f"rebuild over another version: {r!r}")
+    r = T.gg_search("--index", bad, "--format", "trec", "revival")
+    check(r.rc == 0 and T.ids_of(r.text)[:1] == [D2], f"rebuilt index answers: {r!r}")
+    check("seg-000001.gg" not in os.listdir(bad), f"old segment left behind: {os.listdir(bad)}")
+
     # segment file missing
     bad = s("noseg")
     shutil.copytree(ix, bad)
