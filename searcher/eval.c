@@ -461,7 +461,10 @@ int gg_search(gg_index *ix, const gg_query *q, const gg_search_opts *o, gg_hits 
   term_ref ***refs = calloc(ix->nsegs, sizeof *refs);
   uint64_t nrefs = 0;
   for (uint32_t c = 0; c < q->nclauses; c++) nrefs += q->clauses[c].nterms;
-  topk t = {calloc(o->k, sizeof(cand)), 0, o->k};
+  /* No more hits than documents: a script asking for "all" with a huge k
+  ** must not pay for a huge heap. */
+  uint32_t want = ix->docs < o->k ? (uint32_t)(ix->docs ? ix->docs : 1) : o->k;
+  topk t = {calloc(want, sizeof(cand)), 0, want};
   if (!idf || !refs || !t.h) rc = gg_nomem(err);
   for (uint32_t s = 0; rc == GG_OK && s < ix->nsegs; s++) {
     refs[s] = malloc(q->nclauses * sizeof(term_ref *) + nrefs * sizeof(term_ref));
