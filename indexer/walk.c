@@ -299,7 +299,7 @@ static int do_dir(walker *k, const char *dir, const char *rel, int depth) {
     n++;
   }
   closedir(d);
-  if (rc == GG_OK) qsort(names, n, sizeof *names, cmp_str);
+  if (rc == GG_OK && n > 1) qsort(names, n, sizeof *names, cmp_str);
   for (size_t i = 0; i < n && rc == GG_OK; i++) {
     char *path = NULL, *id = NULL;
     if (asprintf(&path, "%s/%s", dir, names[i]) < 0 ||
