@@ -84,24 +84,6 @@ typedef struct peer_opts {
   size_t memory;
 } peer_opts;
 
-static int parse_size(const char *s, size_t *out) {
-  char *end;
-  errno = 0;
-  double v = strtod(s, &end);
-  if (errno || end == s || v <= 0) return -1;
-  double mul = 1 << 20;
-  switch (*end) {
-    case 0: break;
-    case 'k': case 'K': mul = 1 << 10; end++; break;
-    case 'm': case 'M': mul = 1 << 20; end++; break;
-    case 'g': case 'G': mul = 1 << 30; end++; break;
-    default: return -1;
-  }
-  if (*end) return -1;
-  *out = (size_t)(v * mul);
-  return 0;
-}
-
 /* Consume an option at argv[*i]; 1 if it was one, 0 if not, -1 on error. */
 static int take_opt(int argc, char **argv, int *i, peer_opts *o) {
   const char *a = argv[*i];
@@ -110,7 +92,7 @@ static int take_opt(int argc, char **argv, int *i, peer_opts *o) {
     return 1;
   }
   if (strcmp(a, "--memory") == 0 && *i + 1 < argc) {
-    if (parse_size(argv[++*i], &o->memory)) return -1;
+    if (gg_parse_size(argv[++*i], &o->memory)) return -1;
     return 1;
   }
   return a[0] == '-' && a[1] ? -1 : 0;

@@ -11,6 +11,7 @@
 #include "analyze.h"
 
 #include <libstemmer.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <utf8proc.h>
@@ -21,8 +22,9 @@ enum { C_SEP = 0, C_WORD = 1, C_APOS = 2, C_HIGH = 3 };
 
 static unsigned char ascii_class[256];
 
+static pthread_once_t classes_once = PTHREAD_ONCE_INIT;
+
 static void init_classes(void) {
-  /* Idempotent and race-free in effect: every thread writes the same bytes. */
   for (int c = 0; c < 256; c++) {
     unsigned char k = C_SEP;
     if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) k = C_WORD;
@@ -55,7 +57,7 @@ int gg_analyzer_new(const char *stemmer, gg_analyzer **out, gg_error *err) {
   if (!stemmer) stemmer = "english";
   if (strlen(stemmer) >= sizeof(((gg_analyzer *)0)->name))
     return gg_fail(err, GG_EINVAL, "unknown stemmer '%s'", stemmer);
-  init_classes();
+  pthread_once(&classes_once, init_classes);
   gg_analyzer *a = calloc(1, sizeof *a);
   if (!a) return gg_nomem(err);
   strcpy(a->name, stemmer);

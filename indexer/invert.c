@@ -188,6 +188,17 @@ static uint32_t intern(gg_inverter *v, const char *s, size_t n) {
   return v->nterms++;
 }
 
+/* Make room for one more element in *arr (cap elements of size each). */
+static int grow1(void **arr, size_t n, size_t *cap, size_t size, size_t first) {
+  if (n < *cap) return 0;
+  size_t c = *cap ? *cap * 2 : first;
+  void *p = realloc(*arr, c * size);
+  if (!p) return -1;
+  *arr = p;
+  *cap = c;
+  return 0;
+}
+
 static int on_token(void *ctx, const char *term, size_t len, uint32_t pos, size_t start,
                     size_t end) {
   (void)start;
@@ -195,25 +206,14 @@ static int on_token(void *ctx, const char *term, size_t len, uint32_t pos, size_
   gg_inverter *v = ctx;
   uint32_t id = intern(v, term, len);
   if (id == UINT32_MAX) return GG_ENOMEM;
-  if (v->ntoks == v->toks_cap) {
-    size_t cap = v->toks_cap ? v->toks_cap * 2 : 4096;
-    tok *t = realloc(v->toks, cap * sizeof *t);
-    if (!t) return GG_ENOMEM;
-    v->toks = t;
-    v->toks_cap = cap;
-  }
+  if (grow1((void **)&v->toks, v->ntoks, &v->toks_cap, sizeof *v->toks, 4096)) return GG_ENOMEM;
   v->toks[v->ntoks].term = id;
   v->toks[v->ntoks].pos = pos;
   v->ntoks++;
   term_acc *t = &v->terms[id];
   if (t->cur_doc != v->adding) {
-    if (v->ndoc_terms == v->doc_terms_cap) {
-      size_t cap = v->doc_terms_cap ? v->doc_terms_cap * 2 : 1024;
-      uint32_t *d = realloc(v->doc_terms, cap * sizeof *d);
-      if (!d) return GG_ENOMEM;
-      v->doc_terms = d;
-      v->doc_terms_cap = cap;
-    }
+    if (grow1((void **)&v->doc_terms, v->ndoc_terms, &v->doc_terms_cap, sizeof *v->doc_terms, 1024))
+      return GG_ENOMEM;
     v->doc_terms[v->ndoc_terms++] = id;
     t->cur_doc = v->adding;
     t->cur_tf = 0;
@@ -222,10 +222,12 @@ static int on_token(void *ctx, const char *term, size_t len, uint32_t pos, size_
   return 0;
 }
 
-static const gg_inverter *sort_ctx;
-static int cmp_term_idx(const void *a, const void *b) {
-  const term_acc *x = &sort_ctx->terms[*(const uint32_t *)a];
-  const term_acc *y = &sort_ctx->terms[*(const uint32_t *)b];
+/* qsort_r comparator: term indices by their bytes (ctx: the term array).
+** No global state, so two builds may run in one process. */
+static int cmp_term_idx(const void *a, const void *b, void *ctx) {
+  const term_acc *terms = ctx;
+  const term_acc *x = &terms[*(const uint32_t *)a];
+  const term_acc *y = &terms[*(const uint32_t *)b];
   size_t m = x->len < y->len ? x->len : y->len;
   int c = memcmp(x->term, y->term, m);
   return c ? c : (x->len > y->len) - (x->len < y->len);
@@ -243,8 +245,7 @@ static int flush_run(gg_inverter *v, int in_memory, gg_error *err) {
     return gg_nomem(err);
   }
   for (uint32_t i = 0; i < v->nterms; i++) order[i] = i;
-  sort_ctx = v;
-  qsort(order, v->nterms, sizeof *order, cmp_term_idx);
+  qsort_r(order, v->nterms, sizeof *order, cmp_term_idx, v->terms);
   gg_spool **target = in_memory ? &v->last : &v->runs;
   int rc = GG_OK;
   if (!*target) rc = gg_spool_open(v->tmp_dir, in_memory ? SIZE_MAX : RUN_SPOOL_MEM, target, err);

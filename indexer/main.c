@@ -41,29 +41,6 @@ static void on_progress(void *ctx, const gg_build_stats *s, double frac) {
   progress_shown = 1;
 }
 
-static int parse_size(const char *s, size_t *out) {
-  char *end;
-  errno = 0;
-  double v = strtod(s, &end);
-  if (errno || end == s || v <= 0) return -1;
-  double mul = 1 << 20;
-  if (*end) {
-    switch (*end) {
-      case 'k': case 'K': mul = 1 << 10; break;
-      case 'm': case 'M': mul = 1 << 20; break;
-      case 'g': case 'G': mul = 1 << 30; break;
-      case 'b': case 'B': mul = 1; break;
-      default: return -1;
-    }
-    end++;
-    if (*end == 'b' || *end == 'B' || *end == 'i') end++;
-    if (*end == 'B') end++;
-    if (*end) return -1;
-  }
-  *out = (size_t)(v * mul);
-  return 0;
-}
-
 /* A usage error: one line on stderr, exit status 2. */
 static int die_usage(const char *msg, const char *arg) {
   fprintf(stderr, "gg-index: %s%s%s (see gg-index --help)\n", msg, arg ? ": " : "", arg ? arg : "");
@@ -114,10 +91,10 @@ int main(int argc, char **argv) {
     if (strcmp(a, "--index") == 0 && has_val) o.index_dir = argv[++i];
     else if (strcmp(a, "--stemmer") == 0 && has_val) o.stemmer = argv[++i];
     else if (strcmp(a, "--memory") == 0 && has_val) {
-      if (parse_size(argv[++i], &o.memory_budget) || o.memory_budget < (1u << 20))
+      if (gg_parse_size(argv[++i], &o.memory_budget) || o.memory_budget < (1u << 20))
         USAGE_ERROR("bad --memory size (at least 1M)", argv[i]);
     } else if (strcmp(a, "--max-doc-size") == 0 && has_val) {
-      if (parse_size(argv[++i], &o.max_doc_bytes)) USAGE_ERROR("bad --max-doc-size", argv[i]);
+      if (gg_parse_size(argv[++i], &o.max_doc_bytes)) USAGE_ERROR("bad --max-doc-size", argv[i]);
     } else if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) quiet = 1;
     else if (strcmp(a, "--") == 0) {
       while (++i < argc) paths[npaths++] = argv[i];

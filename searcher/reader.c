@@ -69,26 +69,24 @@ void gg_index_close(gg_index *ix) {
   if (ix) index_free(ix);
 }
 
-static int index_open_once(const char *dir, gg_index **out, gg_error *err);
+static int index_open_once(const char *dir, gg_index **out, int *seg_missing, gg_error *err);
 
 /* A build publishing a new generation deletes the old segments right after
 ** replacing MANIFEST; an open that read the old MANIFEST just before may
-** find a segment gone.  Reading MANIFEST again then names the new files. */
+** find a segment gone.  Reading MANIFEST again then names the new files;
+** a segment still missing after that is a damaged index. */
 int gg_index_open(const char *dir, gg_index **out, gg_error *err) {
-  int rc = GG_OK;
+  int rc = GG_OK, seg_missing = 0;
   for (int attempt = 0; attempt < 3; attempt++) {
-    rc = index_open_once(dir, out, err);
-    if (rc != GG_ENOINDEX || attempt == 2) break;
-    gg_manifest m;
-    gg_error ignore;
-    if (gg_manifest_read(dir ? dir : gg_default_index_dir(), &m, &ignore) != GG_OK) break;
-    gg_manifest_clear(&m);  /* MANIFEST exists: the missing file was a segment */
+    seg_missing = 0;
+    rc = index_open_once(dir, out, &seg_missing, err);
+    if (!seg_missing) break;
   }
-  if (rc == GG_ENOINDEX && err && strstr(err->msg, "segment file missing")) err->code = rc = GG_ECORRUPT;
-  return rc;
+  if (seg_missing && err) err->code = GG_ECORRUPT;
+  return seg_missing ? GG_ECORRUPT : rc;
 }
 
-static int index_open_once(const char *dir, gg_index **out, gg_error *err) {
+static int index_open_once(const char *dir, gg_index **out, int *seg_missing, gg_error *err) {
   *out = NULL;
   if (!dir) dir = gg_default_index_dir();
   gg_manifest m;
@@ -111,6 +109,7 @@ static int index_open_once(const char *dir, gg_index **out, gg_error *err) {
     }
     ix->nsegs = i + 1;
     rc = seg_open(&ix->segs[i], path, &m.segs[i], err);
+    if (rc == GG_ENOINDEX) *seg_missing = 1;
     free(path);
     ix->docs += m.segs[i].docs;
     ix->tokens += m.segs[i].tokens;

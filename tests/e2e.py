@@ -501,6 +501,8 @@ def case_usage_errors():
     T.one_line_error(T.gg_index("frobnicate"), "frobnicate", what="gg-index unknown command")
     T.one_line_error(T.gg_index(), "command", what="gg-index without a command")
     T.one_line_error(T.gg_index("build", "--memory", "12Q", T.CORPUS), "memory", what="gg-index bad --memory")
+    for size in ("1e30G", "0", "-5M", "nan", "inf"):
+        T.one_line_error(T.gg_index("build", "--memory", size, T.CORPUS), "memory", what=f"gg-index --memory {size}")
     s.done()
 
 

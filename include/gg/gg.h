@@ -73,6 +73,11 @@ const char *gg_strerror(int code);
 #define GG_DEFAULT_INDEX "gg.index"
 const char *gg_default_index_dir(void);
 
+/* Parse a size such as "512M", "1G", "64k", "300MB", "4096B"; a plain
+** number means MiB.  0 on success; -1 for anything else, including sizes
+** that do not fit in size_t. */
+int gg_parse_size(const char *s, size_t *out);
+
 typedef struct gg_build_stats {
   uint64_t docs;          /* documents indexed */
   uint64_t skipped;       /* inputs or lines skipped with a warning */
