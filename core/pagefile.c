@@ -16,6 +16,11 @@
 
 #include "err.h"
 
+/* xxHash is used header-only: XXH3 inlined here, nothing to link or to
+** resolve at start-up. */
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
 const char GG_MAGIC_SEGMENT[8] = {'G', 'G', 'S', 'E', 'G', '\r', '\n', 0x1a};
 const char GG_MAGIC_MANIFEST[8] = {'G', 'G', 'M', 'A', 'N', '\r', '\n', 0x1a};
 static const char MAGIC_END[8] = {'G', 'G', 'E', 'N', 'D', '\r', '\n', 0x1a};
@@ -26,11 +31,11 @@ struct gg_pfw {
   int fd;
   char *path;
   uint64_t off;           /* bytes appended so far == file offset of the next byte */
-  uint32_t page_crc;      /* running CRC of the current, incomplete page */
-  uint32_t whole_crc;     /* running CRC of everything before the CRC table */
-  gg_buf page_crcs;       /* u32 per completed page */
+  gg_buf page_checks;     /* u32 per completed page */
   gg_buf sections;        /* section table entries */
-  uint8_t *out;           /* write-behind buffer of WRITE_CHUNK bytes */
+  uint8_t *out;           /* write-behind buffer of WRITE_CHUNK bytes; it is flushed only
+                          ** when full, and WRITE_CHUNK is a multiple of GG_PAGE_SIZE, so
+                          ** the current page's bytes are always contiguous in it */
   size_t out_n;
   int rc;                 /* sticky: first error */
   gg_error err;
@@ -50,6 +55,9 @@ static void flush_out(gg_pfw *w) {
   w->out_n = 0;
 }
 
+uint32_t gg_page_check(const void *p, size_t n) { return (uint32_t)XXH3_64bits(p, n); }
+
+/* Append unchecked bytes (the check table and the footer). */
 static void put_raw(gg_pfw *w, const uint8_t *p, size_t n) {
   while (n > 0 && w->rc == GG_OK) {
     size_t k = WRITE_CHUNK - w->out_n;
@@ -62,24 +70,28 @@ static void put_raw(gg_pfw *w, const uint8_t *p, size_t n) {
   }
 }
 
-/* Append checksummed bytes: split at page boundaries so each page's CRC
-** covers exactly its own bytes. */
+/* Record the check of the page that ends at w->off (a partial last page
+** when w->off is not a page boundary).  Its bytes are the tail of w->out. */
+static void close_page(gg_pfw *w) {
+  size_t in_page = (size_t)(w->off % GG_PAGE_SIZE);
+  if (in_page == 0) in_page = GG_PAGE_SIZE;
+  gg_buf_put_u32(&w->page_checks, gg_page_check(w->out + w->out_n - in_page, in_page));
+}
+
+/* Append checked bytes, closing each page as it fills. */
 void gg_pfw_write(gg_pfw *w, const void *src, size_t n) {
   const uint8_t *p = src;
-  if (w->rc != GG_OK || n == 0) return;  /* crc32_z(crc, NULL, 0) would reset crc */
-  w->whole_crc = (uint32_t)crc32_z(w->whole_crc, p, n);
-  while (n > 0) {
-    size_t in_page = (size_t)(w->off % GG_PAGE_SIZE);
-    size_t k = GG_PAGE_SIZE - in_page;
+  while (n > 0 && w->rc == GG_OK) {
+    size_t k = GG_PAGE_SIZE - (size_t)(w->off % GG_PAGE_SIZE);
     if (k > n) k = n;
-    w->page_crc = (uint32_t)crc32_z(w->page_crc, p, k);
-    put_raw(w, p, k);
+    memcpy(w->out + w->out_n, p, k);
+    w->out_n += k;
     w->off += k;
     p += k;
     n -= k;
     if (w->off % GG_PAGE_SIZE == 0) {
-      gg_buf_put_u32(&w->page_crcs, w->page_crc);
-      w->page_crc = (uint32_t)crc32(0, NULL, 0);
+      close_page(w);
+      if (w->out_n == WRITE_CHUNK) flush_out(w);
     }
   }
 }
@@ -104,7 +116,6 @@ int gg_pfw_create(const char *path, const char magic[8], gg_pfw **out, gg_error 
     free(w);
     return rc;
   }
-  w->page_crc = w->whole_crc = (uint32_t)crc32(0, NULL, 0);
   uint8_t h[GG_HEADER_SIZE] = {0};
   memcpy(h, magic, 8);
   gg_set_u32(h + 8, GG_FORMAT_VERSION);
@@ -125,7 +136,7 @@ void gg_pfw_section(gg_pfw *w, uint32_t kind, uint64_t off, uint64_t len) {
 
 static void pfw_free(gg_pfw *w) {
   if (w->fd >= 0) close(w->fd);
-  gg_buf_free(&w->page_crcs);
+  gg_buf_free(&w->page_checks);
   gg_buf_free(&w->sections);
   free(w->out);
   free(w->path);
@@ -139,24 +150,23 @@ void gg_pfw_abort(gg_pfw *w) {
 }
 
 int gg_pfw_finish(gg_pfw *w, uint64_t *size, gg_error *err) {
-  if (w->sections.oom || w->page_crcs.oom) w->rc = gg_nomem(&w->err);
+  if (w->sections.oom && w->rc == GG_OK) w->rc = gg_nomem(&w->err);
   uint64_t table_off = w->off;
   uint32_t nsections = (uint32_t)(w->sections.n / GG_SECTION_ENTRY);
   gg_pfw_write(w, w->sections.p, w->sections.n);
-  /* Close the last, partial page. */
-  uint64_t crc_off = w->off;
-  if (w->off % GG_PAGE_SIZE) gg_buf_put_u32(&w->page_crcs, w->page_crc);
-  if (w->page_crcs.oom && w->rc == GG_OK) w->rc = gg_nomem(&w->err);
-  put_raw(w, w->page_crcs.p, w->page_crcs.n);
-  uint64_t file_size = crc_off + w->page_crcs.n + GG_FOOTER_SIZE;
+  uint64_t check_off = w->off;
+  if (w->rc == GG_OK && w->off % GG_PAGE_SIZE) close_page(w);
+  if (w->page_checks.oom && w->rc == GG_OK) w->rc = gg_nomem(&w->err);
+  put_raw(w, w->page_checks.p, w->page_checks.n);
+  uint64_t file_size = check_off + w->page_checks.n + GG_FOOTER_SIZE;
   uint8_t f[GG_FOOTER_SIZE];
   gg_set_u64(f, table_off);
   gg_set_u32(f + 8, nsections);
   gg_set_u32(f + 12, GG_PAGE_SIZE);
-  gg_set_u64(f + 16, crc_off);
+  gg_set_u64(f + 16, check_off);
   gg_set_u64(f + 24, file_size);
   memcpy(f + 32, MAGIC_END, 8);
-  gg_set_u32(f + 40, w->whole_crc);
+  gg_set_u32(f + 40, (uint32_t)crc32_z(0, w->page_checks.p, w->page_checks.n));
   gg_set_u32(f + 44, (uint32_t)crc32(0, f, 44));  /* the file ends with a CRC-32 */
   put_raw(w, f, sizeof f);
   flush_out(w);
@@ -191,14 +201,13 @@ struct gg_pfr {
   char *path;
   const uint8_t *map;     /* the whole file */
   uint64_t size;
-  uint64_t data_end;      /* == offset of the CRC table; pages cover [0, data_end) */
+  uint64_t data_end;      /* == offset of the check table; pages cover [0, data_end) */
   uint64_t npages;
-  const uint8_t *crcs;    /* npages little-endian u32 */
-  uint8_t *verified;      /* bit per page: CRC already matched */
+  const uint8_t *checks;  /* npages little-endian u32, covered by table_crc */
+  uint8_t *verified;      /* bit per page: check already matched */
   uint64_t table_off;
   uint32_t nsections;
-  int whole_crc_checked;
-  uint32_t whole_crc;
+  uint32_t table_crc;     /* CRC-32 of the check table, from the footer */
 };
 
 static int verify_pages(gg_pfr *r, uint64_t first, uint64_t last, gg_error *err) {
@@ -206,8 +215,7 @@ static int verify_pages(gg_pfr *r, uint64_t first, uint64_t last, gg_error *err)
     if (r->verified[pg >> 3] & (1u << (pg & 7))) continue;
     uint64_t start = pg * GG_PAGE_SIZE;
     uint64_t end = start + GG_PAGE_SIZE < r->data_end ? start + GG_PAGE_SIZE : r->data_end;
-    uint32_t c = (uint32_t)crc32_z(crc32(0, NULL, 0), r->map + start, (size_t)(end - start));
-    if (c != gg_get_u32(r->crcs + pg * 4))
+    if (gg_page_check(r->map + start, (size_t)(end - start)) != gg_get_u32(r->checks + pg * 4))
       return gg_fail(err, GG_ECORRUPT, "%s: checksum mismatch in page %llu (bytes %llu-%llu)",
                      r->path, (unsigned long long)pg, (unsigned long long)start,
                      (unsigned long long)end);
@@ -294,7 +302,7 @@ int gg_pfr_open(const char *path, const char magic[8], gg_pfr **out, gg_error *e
   r->table_off = gg_get_u64(f);
   r->nsections = gg_get_u32(f + 8);
   r->data_end = gg_get_u64(f + 16);
-  r->whole_crc = gg_get_u32(f + 40);
+  r->table_crc = gg_get_u32(f + 40);
   if (gg_get_u32(f + 12) != GG_PAGE_SIZE || gg_get_u64(f + 24) != r->size ||
       r->data_end > r->size - GG_FOOTER_SIZE || r->data_end < GG_HEADER_SIZE) {
     rc = gg_fail(err, GG_ECORRUPT, "%s: footer does not match the file size (truncated?)", path);
@@ -307,7 +315,7 @@ int gg_pfr_open(const char *path, const char magic[8], gg_pfr **out, gg_error *e
     rc = gg_fail(err, GG_ECORRUPT, "%s: inconsistent footer", path);
     goto fail;
   }
-  r->crcs = r->map + r->data_end;
+  r->checks = r->map + r->data_end;
   r->verified = calloc((size_t)(r->npages + 7) / 8, 1);
   if (!r->verified) {
     rc = gg_nomem(err);
@@ -346,8 +354,8 @@ int gg_pfr_section(gg_pfr *r, uint32_t kind, uint64_t *off, uint64_t *len, gg_er
 }
 
 int gg_pfr_verify_all(gg_pfr *r, gg_error *err) {
+  if ((uint32_t)crc32_z(0, r->checks, (size_t)r->npages * 4) != r->table_crc)
+    return gg_fail(err, GG_ECORRUPT, "%s: page check table damaged (CRC mismatch)", r->path);
   if (r->npages && verify_pages(r, 0, r->npages - 1, err) != GG_OK) return GG_ECORRUPT;
-  uint32_t c = (uint32_t)crc32_z(crc32(0, NULL, 0), r->map, (size_t)r->data_end);
-  if (c != r->whole_crc) return gg_fail(err, GG_ECORRUPT, "%s: whole-file checksum mismatch", r->path);
   return GG_OK;
 }

@@ -16,6 +16,7 @@ import re
 import shutil
 import signal
 import subprocess
+import struct
 import sys
 import time
 
@@ -379,6 +380,12 @@ def case_index_selection():
 
 
 # ---------------------------------------------------------------------------
+def other_version(path):
+    """A format version other than the one the file was written with."""
+    with open(path, "rb") as f:
+        return struct.unpack_from("<I", f.read(12), 8)[0] + 1
+
+
 def patch_u32(path, off, value):
     with open(path, "r+b") as f:
         f.seek(off)
@@ -402,7 +409,7 @@ def case_errors():
         # another format version
         bad = s("v-" + name)
         shutil.copytree(ix, bad)
-        patch_u32(os.path.join(bad, name), 8, 2)
+        patch_u32(os.path.join(bad, name), 8, other_version(os.path.join(bad, name)))
         T.one_line_error(T.gg_search("--index", bad, "jess"), name, "version", what=f"version of {name}")
         T.one_line_error(T.gg_index("check", "--index", bad), name, "version", what=f"check: version of {name}")
         # truncated
@@ -417,7 +424,7 @@ def case_errors():
     # alone (an older gg may still read them); a successful one replaces them.
     bad = s("v-rebuild")
     shutil.copytree(ix, bad)
-    patch_u32(os.path.join(bad, "MANIFEST"), 8, 2)
+    patch_u32(os.path.join(bad, "MANIFEST"), 8, other_version(os.path.join(bad, "MANIFEST")))
     before = {f: open(os.path.join(bad, f), "rb").read() for f in os.listdir(bad)}
     os.makedirs(s("nothing-to-index"))
     r = T.gg_index("build", "--quiet", "--index", bad, s("nothing-to-index"))

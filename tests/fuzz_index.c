@@ -3,8 +3,8 @@
 ** never crash, hang, read out of bounds or allocate absurdly.
 **
 ** tests/corruption.py proves that random damage is *detected* by the page
-** CRCs.  Here every mutated file carries *valid* checksums (every page CRC,
-** the whole-file CRC and the footer CRC are recomputed as docs/FORMAT.md
+** CRCs.  Here every mutated file carries *valid* checksums (every page check,
+** the check-table CRC and the footer CRC are recomputed as docs/FORMAT.md
 ** specifies), so the bytes reach the decoders: section table, STATS,
 ** dictionary, skip tables, PFor headers, varint blocks, IDOFF/IDS,
 ** STOREIDX/STORE (recompressed with valid zlib), DOCLEN, MANIFEST.
@@ -26,7 +26,7 @@
 **
 ** Built with -DGG_LIBFUZZER (clang -fsanitize=fuzzer,...; see the note at
 ** the end of this file) it is a libFuzzer target instead: the input is a
-** segment body whose CRCs and footer are fixed up before opening; with
+** segment body whose checks and footer are fixed up before opening; with
 ** -DGG_LIBFUZZER_QUERY the input is a query string.
 */
 #ifndef _GNU_SOURCE
@@ -45,6 +45,9 @@
 #include <time.h>
 #include <unistd.h>
 #include <zlib.h>
+
+#define XXH_INLINE_ALL
+#include <xxhash.h>
 
 #include "core/buf.h"
 #include "core/codec.h"
@@ -151,7 +154,7 @@ typedef struct pfile {
   size_t n, cap;
   sect s[64];
   uint32_t ns;
-  int footer_mutated;  /* whole-file CRC or footer deliberately inconsistent */
+  int footer_mutated;  /* check-table CRC or footer deliberately inconsistent */
 } pfile;
 
 static void pf_free(pfile *f) {
@@ -198,7 +201,7 @@ static int pf_parse(pfile *f, const uint8_t *m, size_t size) {
   return 0;
 }
 
-/* Data + section table + page CRCs + footer, as gg_pfw_finish writes. */
+/* Data + section table + page checks + footer, as gg_pfw_finish writes. */
 static uint8_t *pf_serialize(const pfile *f, size_t *outn) {
   size_t body = f->n + (size_t)f->ns * 24;
   size_t npages = (body + GG_PAGE_SIZE - 1) / GG_PAGE_SIZE;
@@ -215,7 +218,7 @@ static uint8_t *pf_serialize(const pfile *f, size_t *outn) {
   }
   for (size_t pg = 0; pg < npages; pg++) {
     size_t start = pg * GG_PAGE_SIZE, end = start + GG_PAGE_SIZE < body ? start + GG_PAGE_SIZE : body;
-    gg_set_u32(o + body + pg * 4, (uint32_t)crc32(0, o + start, (uInt)(end - start)));
+    gg_set_u32(o + body + pg * 4, (uint32_t)XXH3_64bits(o + start, end - start));
   }
   uint8_t *ft = o + body + npages * 4;
   gg_set_u64(ft, f->n);
@@ -224,7 +227,7 @@ static uint8_t *pf_serialize(const pfile *f, size_t *outn) {
   gg_set_u64(ft + 16, body);
   gg_set_u64(ft + 24, size);
   memcpy(ft + 32, "GGEND\r\n\x1a", 8);
-  gg_set_u32(ft + 40, (uint32_t)crc32_z(0, o, body));
+  gg_set_u32(ft + 40, (uint32_t)crc32_z(0, o + body, npages * 4));
   gg_set_u32(ft + 44, (uint32_t)crc32(0, ft, 44));
   *outn = size;
   return o;
@@ -1688,7 +1691,7 @@ int main(int argc, char **argv) {
 **   ./fuzz_seg -malloc_limit_mb=128 -timeout=10 CORPUS_DIR   (GG_FUZZ_SEED_OUT=DIR writes a seed)
 **
 ** Segment target: the input is the segment's header, data and section table
-** followed by a u32 section count; the fuzzer appends page CRCs and a
+** followed by a u32 section count; the fuzzer appends page checks and a
 ** correct footer, writes a MANIFEST whose counts agree with the input's
 ** STATS, opens the index and runs the queries.  With -DGG_LIBFUZZER_QUERY
 ** the input is a query string run against the unmutated index.

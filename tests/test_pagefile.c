@@ -1,7 +1,7 @@
 /*
 ** test_pagefile.c -- core/pagefile: the checksummed container.
 **   - sections written are read back byte for byte, at the layout
-**     pagefile.h describes (header, pages, section table, CRCs, footer);
+**     pagefile.h describes (header, pages, section table, page checks, footer);
 **   - a flipped byte in one page makes exactly the ranges touching that
 **     page fail with GG_ECORRUPT (naming the file); others still read;
 **   - truncated, foreign or future-version files fail to open.
@@ -10,6 +10,9 @@
 #include <stdint.h>
 #include <string.h>
 #include <zlib.h>
+
+#define XXH_INLINE_ALL
+#include <xxhash.h>
 
 #include "check.h"
 #include "core/buf.h"
@@ -109,17 +112,18 @@ static void test_layout_and_roundtrip(const char *dir) {
   CHECK(table_off == data_bytes, "section table at %llu, want %llu", (unsigned long long)table_off,
         (unsigned long long)data_bytes);
   CHECK(nsec == n, "%u sections", nsec);
-  CHECK(crc_off == table_off + n * GG_SECTION_ENTRY, "CRC table offset");
+  CHECK(crc_off == table_off + n * GG_SECTION_ENTRY, "check table offset");
   CHECK(gg_get_u64(foot + 24) == fn, "file size in footer");
   CHECK(memcmp(foot + 32, "GGEND\r\n\x1a", 8) == 0, "end magic");
-  CHECK(gg_get_u32(foot + 40) == (uint32_t)crc32(0, f, (uInt)crc_off), "whole-file CRC");
   CHECK(gg_get_u32(foot + 44) == (uint32_t)crc32(0, foot, 44), "the file ends with the footer's CRC");
   uint64_t npages = (crc_off + GG_PAGE_SIZE - 1) / GG_PAGE_SIZE;
-  CHECK(fn == crc_off + npages * 4 + GG_FOOTER_SIZE, "CRC table holds one u32 per page");
+  CHECK(fn == crc_off + npages * 4 + GG_FOOTER_SIZE, "check table holds one u32 per page");
+  CHECK(gg_get_u32(foot + 40) == (uint32_t)crc32(0, f + crc_off, (uInt)(npages * 4)),
+        "footer holds the CRC-32 of the check table");
   for (uint64_t pg = 0; pg < npages; pg++) {
     uint64_t s = pg * GG_PAGE_SIZE, e = s + GG_PAGE_SIZE < crc_off ? s + GG_PAGE_SIZE : crc_off;
-    CHECK(gg_get_u32(f + crc_off + pg * 4) == (uint32_t)crc32(0, f + s, (uInt)(e - s)),
-          "CRC of page %llu", (unsigned long long)pg);
+    CHECK(gg_get_u32(f + crc_off + pg * 4) == (uint32_t)XXH3_64bits(f + s, (size_t)(e - s)),
+          "check of page %llu is the low half of its XXH3-64", (unsigned long long)pg);
   }
   for (size_t s = 0; s < n; s++) {
     const uint8_t *e = f + table_off + s * GG_SECTION_ENTRY;
@@ -200,20 +204,20 @@ static void test_damage(const char *dir) {
   CHECK(gg_pfr_verify_all(r, &err) == GG_ECORRUPT, "verify_all detects the flip");
   gg_pfr_close(r);
 
-  /* A byte of the CRC table: the page it covers fails, the others read. */
+  /* A byte of the check table: the page it covers fails, the others read. */
   copy_file(clean, bad);
   size_t fn;
   unsigned char *f = tu_read(clean, &fn);
   uint64_t crc_off = gg_get_u64(f + fn - GG_FOOTER_SIZE + 16);
   free(f);
-  patch_byte(bad, crc_off + 1 * 4 + 2, 0x01);  /* CRC of page 1 */
+  patch_byte(bad, crc_off + 1 * 4 + 2, 0x01);  /* check of page 1 */
   if (gg_pfr_open(bad, GG_MAGIC_SEGMENT, &r, &err) == GG_OK) {
-    CHECK(gg_pfr_get(r, 5000, 10, &err) == NULL && err.code == GG_ECORRUPT, "page 1 with bad CRC fails");
+    CHECK(gg_pfr_get(r, 5000, 10, &err) == NULL && err.code == GG_ECORRUPT, "page 1 with a bad check fails");
     CHECK(gg_pfr_get(r, 100, 10, &err) != NULL, "page 0 reads");
     CHECK(gg_pfr_verify_all(r, &err) == GG_ECORRUPT, "verify_all");
     gg_pfr_close(r);
   } else {
-    CHECK(0, "open failed on a CRC-table flip of a page not read at open: %s", err.msg);
+    CHECK(0, "open failed on a check-table flip of a page not read at open: %s", err.msg);
   }
 
   /* The header page is checked at open. */
