@@ -238,6 +238,13 @@ const uint8_t *gg_pfr_get(gg_pfr *r, uint64_t off, uint64_t len, gg_error *err) 
   return r->map + off;
 }
 
+void gg_pfr_willneed(gg_pfr *r, uint64_t off, uint64_t len) {
+  if (off >= r->size || len == 0) return;
+  if (len > r->size - off) len = r->size - off;
+  uint64_t start = off & ~(uint64_t)(GG_PAGE_SIZE - 1);
+  madvise((void *)(r->map + start), (size_t)(off + len - start), MADV_WILLNEED);
+}
+
 void gg_pfr_close(gg_pfr *r) {
   if (!r) return;
   if (r->map) munmap((void *)r->map, (size_t)r->size);

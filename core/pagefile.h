@@ -64,6 +64,12 @@ const char *gg_pfr_path(const gg_pfr *r);
 ** GG_ECORRUPT error naming the file and offset.  The returned pointer stays
 ** valid until gg_pfr_close; GG_PACK_PAD further bytes are always mapped. */
 const uint8_t *gg_pfr_get(gg_pfr *r, uint64_t off, uint64_t len, gg_error *err);
+/* Tell the OS that [off, off+len) will be read soon (an asynchronous
+** read-ahead; nothing is verified or returned).  The file is mapped for
+** random access, which suits scattered reads of a hot index; a reader that
+** knows it will go through most of a range calls this, so that a cold
+** start reads the range in a few large I/Os instead of a fault per page. */
+void gg_pfr_willneed(gg_pfr *r, uint64_t off, uint64_t len);
 
 /* Offset and length of section kind; GG_ECORRUPT if it is missing. */
 int gg_pfr_section(gg_pfr *r, uint32_t kind, uint64_t *off, uint64_t *len, gg_error *err);

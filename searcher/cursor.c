@@ -100,6 +100,8 @@ int gg_cursor_open(gg_cursor *c, gg_seg *seg, const gg_term_info *t, gg_error *e
   return load_block(c, 0, err);
 }
 
+void gg_cursor_prefetch(gg_cursor *c) { gg_pfr_willneed(c->seg->f, c->t.post_off, c->t.post_len); }
+
 void gg_cursor_close(gg_cursor *c) {
   free(c->pos);
   free(c->dpos);

@@ -249,6 +249,8 @@ int gg_seg_doclen(gg_seg *s, uint32_t doc, uint32_t *len, gg_error *err) {
   return GG_OK;
 }
 
+void gg_seg_prefetch_doclen(gg_seg *s) { gg_pfr_willneed(s->f, s->doclen_off, (uint64_t)s->ndocs * 4); }
+
 int gg_seg_docid(gg_seg *s, uint32_t doc, const char **id, size_t *len, gg_error *err) {
   if (doc >= s->ndocs) return corrupt(s, err, "document number");
   const uint8_t *p = gg_pfr_get(s->f, s->idoff_off + (uint64_t)(doc / GG_ID_GROUP) * 8, 16, err);

@@ -45,6 +45,9 @@ struct gg_index {
 /* 1 and *info when found, 0 when absent, < 0 on error. */
 int gg_seg_lookup(gg_seg *s, const char *term, size_t len, gg_term_info *info, gg_error *err);
 int gg_seg_doclen(gg_seg *s, uint32_t doc, uint32_t *len, gg_error *err);
+/* Start reading the document lengths ahead (gg_pfr_willneed): for a query
+** expected to score about as many documents as the section has pages. */
+void gg_seg_prefetch_doclen(gg_seg *s);
 /* External id (not NUL-terminated) of doc. */
 int gg_seg_docid(gg_seg *s, uint32_t doc, const char **id, size_t *len, gg_error *err);
 int gg_seg_doc(gg_seg *s, uint32_t doc, char **title, char **text, gg_error *err);
@@ -77,6 +80,8 @@ typedef struct gg_cursor {
 
 /* Position the cursor on the term's first document. */
 int gg_cursor_open(gg_cursor *c, gg_seg *seg, const gg_term_info *t, gg_error *err);
+/* Start reading the term's postings ahead: for a list the query will walk. */
+void gg_cursor_prefetch(gg_cursor *c);
 void gg_cursor_close(gg_cursor *c);
 int gg_cursor_next(gg_cursor *c, gg_error *err);
 /* Advance to the first document >= target (no move if already there). */
