@@ -109,7 +109,7 @@ void gg_cursor_close(gg_cursor *c) {
   c->pos_cap = c->dpos_cap = 0;
 }
 
-int gg_cursor_next(gg_cursor *c, gg_error *err) {
+int gg_cursor_next_block(gg_cursor *c, gg_error *err) {
   if (c->doc == GG_DOC_END || c->n == 0) return GG_OK;
   if (++c->i < c->n) {
     c->doc = c->docs[c->i];
@@ -204,12 +204,12 @@ int gg_cursor_positions(gg_cursor *c, const uint32_t **pos, uint32_t *n, gg_erro
   return GG_OK;
 }
 
-double gg_cursor_max_tf_part(const gg_cursor *c, double avgdl, double k1, double b) {
+double gg_cursor_max_tf_part(const gg_cursor *c, const gg_bm25 *m) {
   double best = 0;
   if (c->skip) {
     for (uint32_t k = 0; k < c->nblocks; k++) {
       const uint8_t *e = skip_entry(c, k);
-      double v = gg_bm25_tf(gg_get_u32(e + 12), gg_get_u32(e + 16), avgdl, k1, b);
+      double v = gg_bm25_tf_part(m, gg_get_u32(e + 12), gg_bm25_norm(m, gg_get_u32(e + 16)));
       if (v > best) best = v;
     }
     return best;
@@ -218,11 +218,11 @@ double gg_cursor_max_tf_part(const gg_cursor *c, double avgdl, double k1, double
   uint32_t max_tf = 0;
   for (uint32_t i = 0; i < c->n; i++)
     if (c->tfs[i] > max_tf) max_tf = c->tfs[i];
-  return gg_bm25_tf(max_tf, 0, avgdl, k1, b);
+  return gg_bm25_tf_part(m, max_tf, gg_bm25_norm(m, 0));
 }
 
-double gg_cursor_bound_at(gg_cursor *c, uint32_t d, double term_bound, double avgdl, double k1,
-                          double b, uint32_t *last) {
+double gg_cursor_bound_at(gg_cursor *c, uint32_t d, double term_bound, const gg_bm25 *m,
+                          uint32_t *last) {
   if (last) *last = GG_DOC_END - 1;
   if (!c->skip) return c->doc == GG_DOC_END ? 0.0 : term_bound;
   uint32_t k = c->shallow > c->blk ? c->shallow : c->blk;
@@ -232,7 +232,7 @@ double gg_cursor_bound_at(gg_cursor *c, uint32_t d, double term_bound, double av
   if (last) *last = gg_get_u32(skip_entry(c, k));
   if (c->bound_blk != k + 1) {  /* cache key is k + 1 so that 0 means none */
     const uint8_t *e = skip_entry(c, k);
-    c->bound_val = gg_bm25_tf(gg_get_u32(e + 12), gg_get_u32(e + 16), avgdl, k1, b);
+    c->bound_val = gg_bm25_tf_part(m, gg_get_u32(e + 12), gg_bm25_norm(m, gg_get_u32(e + 16)));
     c->bound_blk = k + 1;
   }
   return c->bound_val;

@@ -22,9 +22,14 @@ double gg_bm25_idf(uint64_t ndocs, uint64_t df) {
   return log(1.0 + ((double)ndocs - (double)df + 0.5) / ((double)df + 0.5));
 }
 
+gg_bm25 gg_bm25_params(double avgdl, double k1, double b) {
+  gg_bm25 m = {k1 + 1.0, avgdl > 0 ? k1 * (1.0 - b) : k1, avgdl > 0 ? k1 * b / avgdl : 0.0};
+  return m;
+}
+
 double gg_bm25_tf(double tf, double dl, double avgdl, double k1, double b) {
-  double norm = avgdl > 0 ? 1.0 - b + b * dl / avgdl : 1.0;
-  return tf * (k1 + 1.0) / (tf + k1 * norm);
+  gg_bm25 m = gg_bm25_params(avgdl, k1, b);
+  return gg_bm25_tf_part(&m, tf, gg_bm25_norm(&m, dl));
 }
 
 /* One clause's iterator inside one segment. */
@@ -148,6 +153,12 @@ static int clause_seek(clause_it *it, uint32_t target, gg_error *err) {
 
 static int clause_next(clause_it *it, gg_error *err) {
   if (it->doc == GG_DOC_END) return GG_OK;
+  if (it->nterms == 1) {  /* the common case, without the seek's generality */
+    int rc = gg_cursor_next(&it->cur[0], err);
+    it->doc = it->cur[0].doc;
+    it->freq = it->doc == GG_DOC_END ? 0 : gg_cursor_tf(&it->cur[0]);
+    return rc;
+  }
   return clause_seek(it, it->doc + 1, err);
 }
 
@@ -231,6 +242,32 @@ static int cmp_ub(const void *a, const void *b) {
   return (x->index > y->index) - (x->index < y->index);
 }
 
+/* Exact scores of one term clause over its cursor's current block.  An
+** essential clause's every document is a candidate, so its scores are
+** computed a block at a time in a loop without branches, whose divisions
+** overlap, instead of one dependent division per candidate (most of a
+** long OR query's time).  Same expressions, same operands: the same bits
+** as the per-document path. */
+typedef struct block_scores {
+  uint32_t blk_plus1;  /* block scored + 1; 0: none */
+  double s[GG_BLOCK];
+} block_scores;
+
+/* Score of clause c (matching the current document, whose norm is given). */
+static double clause_score(clause_it *c, block_scores *b, const gg_seg *seg, const gg_bm25 *m,
+                           double norm) {
+  const gg_cursor *cur = &c->cur[0];
+  if (c->nterms != 1 || !seg->doclens || !b) return c->idf * gg_bm25_tf_part(m, c->freq, norm);
+  if (b->blk_plus1 != cur->blk + 1) {
+    for (uint32_t j = 0; j < cur->n; j++) {  /* docs are < ndocs: checked by load_block */
+      double dl = gg_get_u32(seg->doclens + (size_t)cur->docs[j] * 4);
+      b->s[j] = c->idf * gg_bm25_tf_part(m, cur->tfs[j], gg_bm25_norm(m, dl));
+    }
+    b->blk_plus1 = cur->blk + 1;
+  }
+  return b->s[cur->i];
+}
+
 /* Disjunctive top-k by MaxScore (Turtle & Flood): clauses sorted by their
 ** score bound; while the bounds of the weakest clauses add up to no more
 ** than the current k-th score, those clauses cannot bring a new document
@@ -239,14 +276,15 @@ static int cmp_ub(const void *a, const void *b) {
 ** score plus the remaining bounds cannot beat the k-th score.  Exact: it
 ** returns the same hits and scores as exhaustive evaluation. */
 static int eval_maxscore(gg_index *ix, uint32_t si, clause_it *its, uint32_t nits, uint32_t nclauses,
-                         const gg_search_opts *o, topk *t, gg_error *err) {
+                         const gg_bm25 *m, topk *t, gg_error *err) {
   gg_seg *seg = &ix->segs[si];
   clause_it **ord = malloc(nits * sizeof *ord);
   double *cum = malloc(nits * sizeof *cum);
   double *contrib = calloc(nclauses, sizeof *contrib);
   double *bb = malloc(nits * sizeof *bb);
+  block_scores *bs = seg->doclens ? calloc(nits, sizeof *bs) : NULL;  /* by clause, as its[] */
   int rc = GG_OK;
-  if (!ord || !cum || !contrib || !bb) {
+  if (!ord || !cum || !contrib || !bb || (seg->doclens && !bs)) {
     rc = gg_nomem(err);
     goto out;
   }
@@ -264,11 +302,12 @@ static int eval_maxscore(gg_index *ix, uint32_t si, clause_it *its, uint32_t nit
     if (d == GG_DOC_END) break;
     uint32_t dl;
     if ((rc = gg_seg_doclen(seg, d, &dl, err))) break;
+    double norm = gg_bm25_norm(m, dl);
     double partial = 0;
     for (uint32_t i = ess; i < nits; i++) {
       clause_it *c = ord[i];
       if (c->doc == d) {
-        contrib[c->index] = c->idf * gg_bm25_tf(c->freq, dl, ix->avgdl, o->k1, o->b);
+        contrib[c->index] = clause_score(c, bs ? &bs[c - its] : NULL, seg, m, norm);
         partial += contrib[c->index];
       }
     }
@@ -279,7 +318,7 @@ static int eval_maxscore(gg_index *ix, uint32_t si, clause_it *its, uint32_t nit
     for (uint32_t j = 0; !pruned && j < ess; j++) {
       clause_it *c = ord[j];
       bb[j] = c->nterms == 1 && c->doc != GG_DOC_END
-                  ? c->idf * gg_cursor_bound_at(&c->cur[0], d, c->ub / c->idf, ix->avgdl, o->k1, o->b, NULL)
+                  ? c->idf * gg_cursor_bound_at(&c->cur[0], d, c->ub / c->idf, m, NULL)
                   : (c->doc == GG_DOC_END ? 0.0 : c->ub);
       rest += bb[j];
     }
@@ -293,7 +332,7 @@ static int eval_maxscore(gg_index *ix, uint32_t si, clause_it *its, uint32_t nit
       clause_it *c = ord[j];
       if ((rc = clause_seek(c, d, err))) break;
       if (c->doc == d) {
-        contrib[c->index] = c->idf * gg_bm25_tf(c->freq, dl, ix->avgdl, o->k1, o->b);
+        contrib[c->index] = c->idf * gg_bm25_tf_part(m, c->freq, norm);
         partial += contrib[c->index];
       }
     }
@@ -302,13 +341,14 @@ static int eval_maxscore(gg_index *ix, uint32_t si, clause_it *its, uint32_t nit
       cand cd = {sum_in_order(contrib, nclauses), si, d};
       topk_add(t, &cd);
     }
-    memset(contrib, 0, nclauses * sizeof *contrib);
+    for (uint32_t i = 0; i < nits; i++) contrib[its[i].index] = 0;
     for (uint32_t i = ess; i < nits && rc == GG_OK; i++)
       if (ord[i]->doc == d) rc = clause_next(ord[i], err);
     if (rc) break;
   }
 out:
   free(ord);
+  free(bs);
   free(bb);
   free(cum);
   free(contrib);
@@ -327,13 +367,14 @@ static int cmp_cost(const void *a, const void *b) {
 ** clause of a disjunction, the leading (rarest) one of a conjunction, and
 ** in a phrase its rarest term; the document lengths when the candidates are
 ** expected to outnumber their pages, i.e. to touch most of them. */
-static void prefetch(gg_seg *seg, clause_it *its, uint32_t nits, int conjunctive) {
+static int prefetch(gg_seg *seg, clause_it *its, uint32_t nits, int conjunctive, gg_error *err) {
   uint64_t candidates = 0;
   for (uint32_t i = 0; i < (conjunctive ? 1 : nits); i++) {
     gg_cursor_prefetch(&its[i].cur[its[i].order[0]]);
     candidates += its[i].min_df;
   }
-  if (candidates >= (uint64_t)seg->ndocs * 4 / GG_PAGE_SIZE) gg_seg_prefetch_doclen(seg);
+  if (candidates >= (uint64_t)seg->ndocs * 4 / GG_PAGE_SIZE) return gg_seg_load_doclens(seg, err);
+  return GG_OK;
 }
 
 /* Evaluate the query over segment si, adding candidates to t.  refs holds
@@ -341,6 +382,7 @@ static void prefetch(gg_seg *seg, clause_it *its, uint32_t nits, int conjunctive
 static int eval_segment(gg_index *ix, uint32_t si, const gg_query *q, const double *idf,
                         term_ref **refs, const gg_search_opts *o, topk *t, gg_error *err) {
   gg_seg *seg = &ix->segs[si];
+  const gg_bm25 m = gg_bm25_params(ix->avgdl, o->k1, o->b);
   clause_it *its = calloc(q->nclauses, sizeof *its);
   if (!its) return gg_nomem(err);
   uint32_t nits = 0;
@@ -376,14 +418,14 @@ static int eval_segment(gg_index *ix, uint32_t si, const gg_query *q, const doub
     }
     if (rc == GG_OK) rc = clause_seek(it, 0, err);
     if (rc == GG_OK)
-      it->ub = it->idf * (it->nterms == 1 ? gg_cursor_max_tf_part(&it->cur[0], ix->avgdl, o->k1, o->b)
+      it->ub = it->idf * (it->nterms == 1 ? gg_cursor_max_tf_part(&it->cur[0], &m)
                                          : o->k1 + 1.0);
   }
   if (rc != GG_OK || nits == 0) goto done;
   if (o->conjunctive) qsort(its, nits, sizeof *its, cmp_cost);  /* rarest clause leads */
-  prefetch(seg, its, nits, o->conjunctive);
+  if ((rc = prefetch(seg, its, nits, o->conjunctive, err))) goto done;
   if (!o->conjunctive && !o->exhaustive) {
-    rc = eval_maxscore(ix, si, its, nits, q->nclauses, o, t, err);
+    rc = eval_maxscore(ix, si, its, nits, q->nclauses, &m, t, err);
     goto done;
   }
   double *contrib = calloc(q->nclauses, sizeof *contrib);
@@ -423,7 +465,7 @@ static int eval_segment(gg_index *ix, uint32_t si, const gg_query *q, const doub
             continue;
           }
           uint32_t last;
-          bound += c->idf * gg_cursor_bound_at(&c->cur[0], d, c->ub / c->idf, ix->avgdl, o->k1, o->b, &last);
+          bound += c->idf * gg_cursor_bound_at(&c->cur[0], d, c->ub / c->idf, &m, &last);
           if (last < edge) edge = last;
           any_term = 1;
         }
@@ -441,9 +483,9 @@ static int eval_segment(gg_index *ix, uint32_t si, const gg_query *q, const doub
     }
     uint32_t dl;
     if ((rc = gg_seg_doclen(seg, d, &dl, err))) break;
+    double norm = gg_bm25_norm(&m, dl);
     for (uint32_t i = 0; i < nits; i++)
-      contrib[its[i].index] =
-          its[i].doc == d ? its[i].idf * gg_bm25_tf(its[i].freq, dl, ix->avgdl, o->k1, o->b) : 0.0;
+      contrib[its[i].index] = its[i].doc == d ? its[i].idf * gg_bm25_tf_part(&m, its[i].freq, norm) : 0.0;
     cand cd = {sum_in_order(contrib, q->nclauses), si, d};
     topk_add(t, &cd);
     for (uint32_t i = 0; i < nits && rc == GG_OK; i++)

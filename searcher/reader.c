@@ -241,7 +241,7 @@ int gg_seg_lookup(gg_seg *s, const char *term, size_t len, gg_term_info *info, g
 
 /* ---- documents ---------------------------------------------------------- */
 
-int gg_seg_doclen(gg_seg *s, uint32_t doc, uint32_t *len, gg_error *err) {
+int gg_seg_doclen_checked(gg_seg *s, uint32_t doc, uint32_t *len, gg_error *err) {
   if (doc >= s->ndocs) return corrupt(s, err, "document number");
   const uint8_t *p = gg_pfr_get(s->f, s->doclen_off + (uint64_t)doc * 4, 4, err);
   if (!p) return GG_ECORRUPT;
@@ -249,7 +249,12 @@ int gg_seg_doclen(gg_seg *s, uint32_t doc, uint32_t *len, gg_error *err) {
   return GG_OK;
 }
 
-void gg_seg_prefetch_doclen(gg_seg *s) { gg_pfr_willneed(s->f, s->doclen_off, (uint64_t)s->ndocs * 4); }
+int gg_seg_load_doclens(gg_seg *s, gg_error *err) {
+  if (s->doclens) return GG_OK;
+  gg_pfr_willneed(s->f, s->doclen_off, (uint64_t)s->ndocs * 4);
+  s->doclens = gg_pfr_get(s->f, s->doclen_off, (uint64_t)s->ndocs * 4, err);
+  return s->doclens ? GG_OK : GG_ECORRUPT;
+}
 
 int gg_seg_docid(gg_seg *s, uint32_t doc, const char **id, size_t *len, gg_error *err) {
   if (doc >= s->ndocs) return corrupt(s, err, "document number");

@@ -24,6 +24,8 @@ typedef struct gg_seg {
   uint64_t store_off, store_len, storeidx_off, nstore_blocks;
   uint64_t post_off, post_len, pos_off, pos_len;
   uint64_t dict_off, dict_len, dictidx_off;
+  const uint8_t *doclens;  /* the whole verified DOCLEN section once a dense query has
+                           ** asked for it (gg_seg_load_doclens), else NULL */
 } gg_seg;
 
 typedef struct gg_term_info {
@@ -44,13 +46,38 @@ struct gg_index {
 
 /* 1 and *info when found, 0 when absent, < 0 on error. */
 int gg_seg_lookup(gg_seg *s, const char *term, size_t len, gg_term_info *info, gg_error *err);
-int gg_seg_doclen(gg_seg *s, uint32_t doc, uint32_t *len, gg_error *err);
-/* Start reading the document lengths ahead (gg_pfr_willneed): for a query
-** expected to score about as many documents as the section has pages. */
-void gg_seg_prefetch_doclen(gg_seg *s);
+int gg_seg_doclen_checked(gg_seg *s, uint32_t doc, uint32_t *len, gg_error *err);
+static inline int gg_seg_doclen(gg_seg *s, uint32_t doc, uint32_t *len, gg_error *err) {
+  if (s->doclens && doc < s->ndocs) {
+    *len = gg_get_u32(s->doclens + (size_t)doc * 4);
+    return GG_OK;
+  }
+  return gg_seg_doclen_checked(s, doc, len, err);
+}
+/* For a query expected to score about as many documents as the section has
+** pages: read the document lengths ahead (gg_pfr_willneed), verify them
+** all at once and serve gg_seg_doclen from them without per-call checks. */
+int gg_seg_load_doclens(gg_seg *s, gg_error *err);
 /* External id (not NUL-terminated) of doc. */
 int gg_seg_docid(gg_seg *s, uint32_t doc, const char **id, size_t *len, gg_error *err);
 int gg_seg_doc(gg_seg *s, uint32_t doc, char **title, char **text, gg_error *err);
+
+/* BM25's tf part with k1, b and avgdl folded into constants:
+**   norm(dl) = k1 * (1 - b) + (k1 * b / avgdl) * dl      (avgdl 0: k1)
+**   tf part  = tf * (k1 + 1) / (tf + norm(dl))
+** so a document costs one multiply-add for its length and one division per
+** matching clause (divisions were most of the time of a long OR query).
+** Every evaluation strategy and every bound goes through these, so equal
+** inputs give bit-identical scores; both are monotone (norm in dl, tf part
+** in tf and -norm), which the bounds rely on. */
+typedef struct gg_bm25 {
+  double k1p1, k_base, k_per_len;
+} gg_bm25;
+gg_bm25 gg_bm25_params(double avgdl, double k1, double b);
+static inline double gg_bm25_norm(const gg_bm25 *m, double dl) { return m->k_base + m->k_per_len * dl; }
+static inline double gg_bm25_tf_part(const gg_bm25 *m, double tf, double norm) {
+  return tf * m->k1p1 / (tf + norm);
+}
 
 /* ---- cursor.c: iteration over one term's postings in one segment ---- */
 typedef struct gg_cursor {
@@ -83,20 +110,28 @@ int gg_cursor_open(gg_cursor *c, gg_seg *seg, const gg_term_info *t, gg_error *e
 /* Start reading the term's postings ahead: for a list the query will walk. */
 void gg_cursor_prefetch(gg_cursor *c);
 void gg_cursor_close(gg_cursor *c);
-int gg_cursor_next(gg_cursor *c, gg_error *err);
+int gg_cursor_next_block(gg_cursor *c, gg_error *err);
+/* Advance to the next document (GG_DOC_END after the last). */
+static inline int gg_cursor_next(gg_cursor *c, gg_error *err) {
+  if (c->doc != GG_DOC_END && c->i + 1 < c->n) {
+    c->doc = c->docs[++c->i];
+    return GG_OK;
+  }
+  return gg_cursor_next_block(c, err);
+}
 /* Advance to the first document >= target (no move if already there). */
 int gg_cursor_seek(gg_cursor *c, uint32_t target, gg_error *err);
 static inline uint32_t gg_cursor_tf(const gg_cursor *c) { return c->tfs[c->i]; }
-/* Upper bound of the BM25 tf part (gg_bm25_tf) over every document of
+/* Upper bound of the BM25 tf part (gg_bm25_tf_part) over every document of
 ** the term, from the skip table (or the single block's max tf with dl 0). */
-double gg_cursor_max_tf_part(const gg_cursor *c, double avgdl, double k1, double b);
+double gg_cursor_max_tf_part(const gg_cursor *c, const gg_bm25 *m);
 /* Upper bound of the tf part for document d, from the skip entry of the
 ** block that would hold d (without decoding it); 0 when no block can hold
 ** d; the whole-term bound `term_bound` for a one-block term.  *last (if
 ** not NULL) receives the last document the bound is valid for.  d must
 ** not decrease between calls. */
-double gg_cursor_bound_at(gg_cursor *c, uint32_t d, double term_bound, double avgdl, double k1,
-                          double b, uint32_t *last);
+double gg_cursor_bound_at(gg_cursor *c, uint32_t d, double term_bound, const gg_bm25 *m,
+                          uint32_t *last);
 /* Positions of the current document, ascending; *n == gg_cursor_tf. */
 int gg_cursor_positions(gg_cursor *c, const uint32_t **pos, uint32_t *n, gg_error *err);
 
@@ -113,8 +148,9 @@ struct gg_query {
 };
 
 /* ---- eval.c: BM25 ---------------------------------------------------- */
-/* BM25 of one clause in one document; idf as returned by gg_bm25_idf. */
+/* BM25 of one clause in one document = idf * tf part (docs/SEARCH.md). */
 double gg_bm25_idf(uint64_t ndocs, uint64_t df);
+/* The tf part, convenience form of the two steps below. */
 double gg_bm25_tf(double tf, double dl, double avgdl, double k1, double b);
 
 #endif
