@@ -40,6 +40,7 @@ typedef struct clause_it {
   uint32_t freq;       /* occurrences in doc */
   double idf;
   double ub;           /* upper bound of this clause's score in any document */
+  double tf_ub;        /* ub / idf: the bound of the tf part */
   uint8_t order[64];   /* phrase cursors by increasing df: the rarest leads the intersection */
   uint32_t *starts;    /* phrase start positions still possible in the current document */
   uint32_t starts_cap;
@@ -292,6 +293,7 @@ static int eval_maxscore(gg_index *ix, uint32_t si, clause_it *its, uint32_t nit
   qsort(ord, nits, sizeof *ord, cmp_ub);
   for (uint32_t i = 0; i < nits; i++) cum[i] = (i ? cum[i - 1] : 0) + ord[i]->ub;
   uint32_t ess = 0;  /* ord[ess..nits) are essential */
+  uint32_t bb_until = 0, bb_ess = UINT32_MAX;  /* bb[0..bb_ess) valid for documents <= bb_until */
   for (;;) {
     double theta = t->n == t->k ? t->h[0].score : -1.0;
     while (ess < nits && cum[ess] * BOUND_SLACK < theta) ess++;
@@ -314,14 +316,23 @@ static int eval_maxscore(gg_index *ix, uint32_t si, clause_it *its, uint32_t nit
     /* Block-max refinement: the non-essential clauses' bounds for the
     ** blocks that would hold d, read from their skip tables. */
     int pruned = ess > 0 && (partial + cum[ess - 1]) * BOUND_SLACK < theta;
-    double rest = 0;
-    for (uint32_t j = 0; !pruned && j < ess; j++) {
-      clause_it *c = ord[j];
-      bb[j] = c->nterms == 1 && c->doc != GG_DOC_END
-                  ? c->idf * gg_cursor_bound_at(&c->cur[0], d, c->ub / c->idf, m, NULL)
-                  : (c->doc == GG_DOC_END ? 0.0 : c->ub);
-      rest += bb[j];
+    /* The bounds hold up to bb_until, the first end of a block among the
+    ** non-essential clauses, so they are recomputed only past it (or when
+    ** the set of non-essential clauses has changed). */
+    if (!pruned && (d > bb_until || bb_ess != ess)) {
+      bb_until = GG_DOC_END;
+      bb_ess = ess;
+      for (uint32_t j = 0; j < ess; j++) {
+        clause_it *c = ord[j];
+        uint32_t last = GG_DOC_END;
+        bb[j] = c->doc == GG_DOC_END ? 0.0
+                : c->nterms == 1     ? c->idf * gg_cursor_bound_at(&c->cur[0], d, c->tf_ub, m, &last)
+                                     : c->ub;
+        if (last < bb_until) bb_until = last;
+      }
     }
+    double rest = 0;
+    for (uint32_t j = 0; !pruned && j < ess; j++) rest += bb[j];
     for (uint32_t j = ess; !pruned && j-- > 0;) {
       if ((partial + rest) * BOUND_SLACK < theta) {
         pruned = 1;
@@ -417,9 +428,10 @@ static int eval_segment(gg_index *ix, uint32_t si, const gg_query *q, const doub
       if (df < it->min_df) it->min_df = df;
     }
     if (rc == GG_OK) rc = clause_seek(it, 0, err);
-    if (rc == GG_OK)
-      it->ub = it->idf * (it->nterms == 1 ? gg_cursor_max_tf_part(&it->cur[0], &m)
-                                         : o->k1 + 1.0);
+    if (rc == GG_OK) {
+      it->tf_ub = it->nterms == 1 ? gg_cursor_max_tf_part(&it->cur[0], &m) : o->k1 + 1.0;
+      it->ub = it->idf * it->tf_ub;
+    }
   }
   if (rc != GG_OK || nits == 0) goto done;
   if (o->conjunctive) qsort(its, nits, sizeof *its, cmp_cost);  /* rarest clause leads */
@@ -465,7 +477,7 @@ static int eval_segment(gg_index *ix, uint32_t si, const gg_query *q, const doub
             continue;
           }
           uint32_t last;
-          bound += c->idf * gg_cursor_bound_at(&c->cur[0], d, c->ub / c->idf, &m, &last);
+          bound += c->idf * gg_cursor_bound_at(&c->cur[0], d, c->tf_ub, &m, &last);
           if (last < edge) edge = last;
           any_term = 1;
         }
