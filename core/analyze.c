@@ -50,6 +50,7 @@ struct gg_analyzer {
   int32_t *cps;                /* scratch code points for normalisation */
   size_t ncps_cap;
   stem_slot *cache;            /* STEM_CACHE_SLOTS entries, NULL without stemmer */
+  int words_only;              /* set during gg_analyze_words: emit words unstemmed */
 };
 
 int gg_analyzer_new(const char *stemmer, gg_analyzer **out, gg_error *err) {
@@ -125,11 +126,25 @@ static unsigned stem_hash(const char *s, size_t n) {
   return h % STEM_CACHE_SLOTS;
 }
 
-/* Stem word (already normalised) and hand the result to the callback. */
+int gg_analyzer_stem(gg_analyzer *a, const char *w, size_t n, const char **out, size_t *outn) {
+  if (!a->stemmer) {
+    *out = w;
+    *outn = n;
+    return 0;
+  }
+  const sb_symbol *s = sb_stemmer_stem(a->stemmer, (const sb_symbol *)w, (int)n);
+  if (!s) return GG_ENOMEM;
+  *out = (const char *)s;
+  *outn = (size_t)sb_stemmer_length(a->stemmer);
+  return 0;
+}
+
+/* Stem word (already normalised) unless a->words_only, and hand the result
+** to the callback. */
 static int emit(gg_analyzer *a, const char *w, size_t n, uint32_t pos, size_t start, size_t end,
                 gg_token_fn fn, void *ctx) {
   if (n == 0) return 0;
-  if (!a->stemmer) return fn(ctx, w, n, pos, start, end);
+  if (!a->stemmer || a->words_only) return fn(ctx, w, n, pos, start, end);
   stem_slot *slot = NULL;
   if (n <= STEM_CACHE_KEY) {
     slot = &a->cache[stem_hash(w, n)];
@@ -195,6 +210,14 @@ static int emit_unicode(gg_analyzer *a, const uint8_t *w, size_t n, uint32_t *po
     full = 0;
   }
   return 0;
+}
+
+int gg_analyze_words(gg_analyzer *a, const char *text, size_t len, uint32_t *pos, gg_token_fn fn,
+                     void *ctx) {
+  a->words_only = 1;
+  int rc = gg_analyze(a, text, len, pos, fn, ctx);
+  a->words_only = 0;
+  return rc;
 }
 
 int gg_analyze(gg_analyzer *a, const char *text, size_t len, uint32_t *pos, gg_token_fn fn,

@@ -43,4 +43,15 @@ typedef int (*gg_token_fn)(void *ctx, const char *term, size_t len, uint32_t pos
 int gg_analyze(gg_analyzer *a, const char *text, size_t len, uint32_t *pos, gg_token_fn fn,
                void *ctx);
 
+/* Steps 1-4 only: the callback gets the normalised words, unstemmed, at the
+** same positions.  gg_analyzer_stem(word) then gives the term gg_analyze
+** would have emitted.  For a caller that keeps its own word -> term map
+** (the indexer), so that a repeated word costs one lookup, not a stem-cache
+** lookup and a term lookup. */
+int gg_analyze_words(gg_analyzer *a, const char *text, size_t len, uint32_t *pos, gg_token_fn fn,
+                     void *ctx);
+/* Stem one normalised word; *out stays valid until the next call on a.
+** Returns 0 or GG_ENOMEM. */
+int gg_analyzer_stem(gg_analyzer *a, const char *w, size_t n, const char **out, size_t *outn);
+
 #endif

@@ -39,6 +39,19 @@ typedef struct term_acc {
   uint32_t cur_at;    /* where its positions go in the document's position array */
 } term_acc;
 
+/* The word table maps a normalised word (before stemming) to its term in
+** the current run, so that the words of the text, most of which repeat,
+** cost one lookup in a compact table: a 32-byte slot holds the word itself,
+** its hash and its term.  Longer words (rare) bypass it. */
+#define WORD_KEY 22
+typedef struct word_slot {
+  uint32_t hash;
+  uint32_t term1;      /* term index + 1; 0: empty slot */
+  uint8_t len;
+  char key[WORD_KEY];
+  uint8_t pad;
+} word_slot;
+
 typedef struct tok {
   uint32_t term;      /* index in terms[] */
   uint32_t pos;
@@ -59,6 +72,9 @@ struct gg_inverter {
   uint64_t *slots;           /* open addressing: 0 empty, else hash << 32 | (term index + 1);
                              ** the hash in the slot spares a cache miss per probe */
   uint32_t nslots;           /* power of two */
+  word_slot *words;          /* word table, nwslots (a power of two) slots */
+  uint32_t nwords, nwslots;
+  gg_analyzer *an;           /* analyser of the document being added */
   arena_chunk *arena;
   tok *toks;
   size_t ntoks, toks_cap;
@@ -96,6 +112,9 @@ static void table_reset(gg_inverter *v) {
     free(v->arena);
     v->arena = n;
   }
+  free(v->words);
+  v->words = NULL;
+  v->nwords = v->nwslots = 0;
   v->terms = NULL;
   v->slots = NULL;
   v->nterms = v->terms_cap = v->nslots = 0;
@@ -199,12 +218,59 @@ static int grow1(void **arr, size_t n, size_t *cap, size_t size, size_t first) {
   return 0;
 }
 
-static int on_token(void *ctx, const char *term, size_t len, uint32_t pos, size_t start,
-                    size_t end) {
+/* Term index of a word's stem, interned if new; UINT32_MAX on OOM. */
+static uint32_t stem_term(gg_inverter *v, const char *w, size_t n) {
+  const char *s;
+  size_t sn;
+  if (gg_analyzer_stem(v->an, w, n, &s, &sn)) return UINT32_MAX;
+  return intern(v, s, sn);
+}
+
+static int grow_words(gg_inverter *v) {
+  uint32_t n = v->nwslots ? v->nwslots * 2 : 1u << 14;
+  word_slot *ws = calloc(n, sizeof *ws);
+  if (!ws) return GG_ENOMEM;
+  for (uint32_t i = 0; i < v->nwslots; i++) {
+    if (!v->words[i].term1) continue;
+    uint32_t j = v->words[i].hash & (n - 1);
+    while (ws[j].term1) j = (j + 1) & (n - 1);
+    ws[j] = v->words[i];
+  }
+  v->used += (size_t)(n - v->nwslots) * sizeof *ws;
+  free(v->words);
+  v->words = ws;
+  v->nwslots = n;
+  return GG_OK;
+}
+
+/* Term index of a normalised word; UINT32_MAX on OOM. */
+static uint32_t word_term(gg_inverter *v, const char *w, size_t n) {
+  if (n > WORD_KEY) return stem_term(v, w, n);
+  if ((uint64_t)(v->nwords + 1) * 2 > v->nwslots && grow_words(v)) return UINT32_MAX;
+  uint32_t h = hash_term(w, n);
+  uint32_t j = h & (v->nwslots - 1);
+  for (;; j = (j + 1) & (v->nwslots - 1)) {
+    word_slot *ws = &v->words[j];
+    if (!ws->term1) break;
+    if (ws->hash == h && ws->len == n && memcmp(ws->key, w, n) == 0) return ws->term1 - 1;
+  }
+  uint32_t id = stem_term(v, w, n);
+  if (id == UINT32_MAX) return id;
+  word_slot *ws = &v->words[j];
+  ws->hash = h;
+  ws->term1 = id + 1;
+  ws->len = (uint8_t)n;
+  memcpy(ws->key, w, n);
+  v->nwords++;
+  return id;
+}
+
+static int on_word(void *ctx, const char *word, size_t len, uint32_t pos, size_t start,
+                   size_t end) {
   (void)start;
   (void)end;
   gg_inverter *v = ctx;
-  uint32_t id = intern(v, term, len);
+  uint32_t id = word_term(v, word, len);
   if (id == UINT32_MAX) return GG_ENOMEM;
   if (grow1((void **)&v->toks, v->ntoks, &v->toks_cap, sizeof *v->toks, 4096)) return GG_ENOMEM;
   v->toks[v->ntoks].term = id;
@@ -280,8 +346,9 @@ int gg_inverter_add(gg_inverter *v, gg_analyzer *an, uint32_t doc, const gg_doc 
   v->ndoc_terms = 0;
   v->adding = doc;
   uint32_t pos = 0;
-  int rc = gg_analyze(an, d->title, d->title_len, &pos, on_token, v);
-  if (rc == 0) rc = gg_analyze(an, d->text, d->text_len, &pos, on_token, v);
+  v->an = an;
+  int rc = gg_analyze_words(an, d->title, d->title_len, &pos, on_word, v);
+  if (rc == 0) rc = gg_analyze_words(an, d->text, d->text_len, &pos, on_word, v);
   if (rc) return rc == GG_ENOMEM ? gg_nomem(err) : gg_fail(err, rc, "analysis failed");
   *ntokens = pos;
   /* Group positions by term without sorting: offsets from the counts,
