@@ -55,7 +55,18 @@ static void flush_out(gg_pfw *w) {
   w->out_n = 0;
 }
 
-uint32_t gg_page_check(const void *p, size_t n) { return (uint32_t)XXH3_64bits(p, n); }
+#if defined(GG_HAVE_AVX2_CHECK)
+#include <sys/platform/x86.h>
+uint32_t gg_page_check_avx2(const void *p, size_t n);
+#endif
+
+uint32_t gg_page_check(const void *p, size_t n) {
+#if defined(GG_HAVE_AVX2_CHECK)
+  /* glibc's cached CPU features: no cpuid (slow under virtual machines). */
+  if (CPU_FEATURE_ACTIVE(AVX2)) return gg_page_check_avx2(p, n);
+#endif
+  return (uint32_t)XXH3_64bits(p, n);
+}
 
 /* Append unchecked bytes (the check table and the footer). */
 static void put_raw(gg_pfw *w, const uint8_t *p, size_t n) {

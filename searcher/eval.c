@@ -258,7 +258,7 @@ typedef struct block_scores {
 static double clause_score(clause_it *c, block_scores *b, const gg_seg *seg, const gg_bm25 *m,
                            double norm) {
   const gg_cursor *cur = &c->cur[0];
-  if (c->nterms != 1 || !seg->doclens || !b) return c->idf * gg_bm25_tf_part(m, c->freq, norm);
+  if (c->nterms != 1 || !seg->doclens) return c->idf * gg_bm25_tf_part(m, c->freq, norm);
   if (b->blk_plus1 != cur->blk + 1) {
     for (uint32_t j = 0; j < cur->n; j++) {  /* docs are < ndocs: checked by load_block */
       double dl = gg_get_u32(seg->doclens + (size_t)cur->docs[j] * 4);
@@ -283,9 +283,9 @@ static int eval_maxscore(gg_index *ix, uint32_t si, clause_it *its, uint32_t nit
   double *cum = malloc(nits * sizeof *cum);
   double *contrib = calloc(nclauses, sizeof *contrib);
   double *bb = malloc(nits * sizeof *bb);
-  block_scores *bs = seg->doclens ? calloc(nits, sizeof *bs) : NULL;  /* by clause, as its[] */
+  block_scores *bs = calloc(nits, sizeof *bs);  /* by clause, as its[] */
   int rc = GG_OK;
-  if (!ord || !cum || !contrib || !bb || (seg->doclens && !bs)) {
+  if (!ord || !cum || !contrib || !bb || !bs) {
     rc = gg_nomem(err);
     goto out;
   }
@@ -309,7 +309,7 @@ static int eval_maxscore(gg_index *ix, uint32_t si, clause_it *its, uint32_t nit
     for (uint32_t i = ess; i < nits; i++) {
       clause_it *c = ord[i];
       if (c->doc == d) {
-        contrib[c->index] = clause_score(c, bs ? &bs[c - its] : NULL, seg, m, norm);
+        contrib[c->index] = clause_score(c, &bs[c - its], seg, m, norm);
         partial += contrib[c->index];
       }
     }
@@ -376,15 +376,21 @@ static int cmp_cost(const void *a, const void *b) {
 ** cache waits for a few large reads rather than a fault per 4 KiB page
 ** (hot, each call costs a few microseconds).  The lists walked: every
 ** clause of a disjunction, the leading (rarest) one of a conjunction, and
-** in a phrase its rarest term; the document lengths when the candidates are
-** expected to outnumber their pages, i.e. to touch most of them. */
+** in a phrase its rarest term; the document lengths when the documents
+** walked outnumber their pages, i.e. may touch most of them.  Those are
+** also checked at once (see gg_seg_load_doclens) when every walked document
+** is a candidate, which is so for the terms of a disjunction but not for
+** phrases and conjunctions (which check them once they have read many). */
 static int prefetch(gg_seg *seg, clause_it *its, uint32_t nits, int conjunctive, gg_error *err) {
-  uint64_t candidates = 0;
+  uint64_t walked = 0, candidates = 0;
   for (uint32_t i = 0; i < (conjunctive ? 1 : nits); i++) {
     gg_cursor_prefetch(&its[i].cur[its[i].order[0]]);
-    candidates += its[i].min_df;
+    walked += its[i].min_df;
+    if (!conjunctive && its[i].nterms == 1) candidates += its[i].min_df;
   }
-  if (candidates >= (uint64_t)seg->ndocs * 4 / GG_PAGE_SIZE) return gg_seg_load_doclens(seg, err);
+  uint64_t pages = (uint64_t)seg->ndocs * 4 / GG_PAGE_SIZE;
+  if (candidates >= pages) return gg_seg_load_doclens(seg, err);
+  if (walked >= pages) gg_seg_prefetch_doclens(seg);
   return GG_OK;
 }
 

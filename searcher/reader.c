@@ -243,15 +243,25 @@ int gg_seg_lookup(gg_seg *s, const char *term, size_t len, gg_term_info *info, g
 
 int gg_seg_doclen_checked(gg_seg *s, uint32_t doc, uint32_t *len, gg_error *err) {
   if (doc >= s->ndocs) return corrupt(s, err, "document number");
+  /* After as many single reads as the section has pages, most pages are
+  ** probably touched anyway: check them all once and read directly. */
+  if (++s->doclen_reads > (uint64_t)s->ndocs * 4 / GG_PAGE_SIZE) {
+    int rc = gg_seg_load_doclens(s, err);
+    if (rc) return rc;
+    *len = gg_get_u32(s->doclens + (size_t)doc * 4);
+    return GG_OK;
+  }
   const uint8_t *p = gg_pfr_get(s->f, s->doclen_off + (uint64_t)doc * 4, 4, err);
   if (!p) return GG_ECORRUPT;
   *len = gg_get_u32(p);
   return GG_OK;
 }
 
+void gg_seg_prefetch_doclens(gg_seg *s) { gg_pfr_willneed(s->f, s->doclen_off, (uint64_t)s->ndocs * 4); }
+
 int gg_seg_load_doclens(gg_seg *s, gg_error *err) {
   if (s->doclens) return GG_OK;
-  gg_pfr_willneed(s->f, s->doclen_off, (uint64_t)s->ndocs * 4);
+  gg_seg_prefetch_doclens(s);
   s->doclens = gg_pfr_get(s->f, s->doclen_off, (uint64_t)s->ndocs * 4, err);
   return s->doclens ? GG_OK : GG_ECORRUPT;
 }

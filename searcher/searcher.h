@@ -26,6 +26,7 @@ typedef struct gg_seg {
   uint64_t dict_off, dict_len, dictidx_off;
   const uint8_t *doclens;  /* the whole verified DOCLEN section once a dense query has
                            ** asked for it (gg_seg_load_doclens), else NULL */
+  uint64_t doclen_reads;   /* single lengths read before that */
 } gg_seg;
 
 typedef struct gg_term_info {
@@ -55,9 +56,12 @@ static inline int gg_seg_doclen(gg_seg *s, uint32_t doc, uint32_t *len, gg_error
   return gg_seg_doclen_checked(s, doc, len, err);
 }
 /* For a query expected to score about as many documents as the section has
-** pages: read the document lengths ahead (gg_pfr_willneed), verify them
-** all at once and serve gg_seg_doclen from them without per-call checks. */
+** pages (or once that many have been read one by one): read the document
+** lengths ahead (gg_pfr_willneed), verify them all at once and serve
+** gg_seg_doclen from them without per-call checks. */
 int gg_seg_load_doclens(gg_seg *s, gg_error *err);
+/* Only read them ahead (gg_pfr_willneed). */
+void gg_seg_prefetch_doclens(gg_seg *s);
 /* External id (not NUL-terminated) of doc. */
 int gg_seg_docid(gg_seg *s, uint32_t doc, const char **id, size_t *len, gg_error *err);
 int gg_seg_doc(gg_seg *s, uint32_t doc, char **title, char **text, gg_error *err);
