@@ -243,10 +243,17 @@ static int grow_words(gg_inverter *v) {
   return GG_OK;
 }
 
-/* Term index of a normalised word; UINT32_MAX on OOM. */
+/* Term index of a normalised word; UINT32_MAX on OOM.  The word table is a
+** cache: it stops growing at a sixteenth of the budget (so its doubling,
+** when the old and new tables briefly coexist, stays within the budget's
+** margin); once full, words not in it go to the stemmer every time. */
 static uint32_t word_term(gg_inverter *v, const char *w, size_t n) {
   if (n > WORD_KEY) return stem_term(v, w, n);
-  if ((uint64_t)(v->nwords + 1) * 2 > v->nwslots && grow_words(v)) return UINT32_MAX;
+  int full = (uint64_t)(v->nwords + 1) * 2 > v->nwslots;
+  if (full && (v->nwslots == 0 || (size_t)v->nwslots * 2 * sizeof(word_slot) <= v->budget / 16)) {
+    if (grow_words(v)) return UINT32_MAX;
+    full = 0;
+  }
   uint32_t h = hash_term(w, n);
   uint32_t j = h & (v->nwslots - 1);
   for (;; j = (j + 1) & (v->nwslots - 1)) {
@@ -255,7 +262,7 @@ static uint32_t word_term(gg_inverter *v, const char *w, size_t n) {
     if (ws->hash == h && ws->len == n && memcmp(ws->key, w, n) == 0) return ws->term1 - 1;
   }
   uint32_t id = stem_term(v, w, n);
-  if (id == UINT32_MAX) return id;
+  if (id == UINT32_MAX || full) return id;
   word_slot *ws = &v->words[j];
   ws->hash = h;
   ws->term1 = id + 1;
