@@ -588,17 +588,20 @@ def case_inputs():
 # ---------------------------------------------------------------------------
 def case_determinism():
     """Identical input gives byte-identical index files in fresh folders,
-    whatever the memory budget; a rebuild in place replaces the segment."""
+    whatever the memory budget; a rebuild in place replaces the segment.
+    With 24M the indexer's word cache is capped at 16384 slots and fills
+    (20000 distinct words), so words past it take the uncached path."""
     s = T.Scratch("e2e-determinism")
     rng = random.Random(99)
-    words = T.make_words(5, 4000)
+    words = T.make_words(5, 20000)
     with open(s("gen.jsonl"), "w") as f:
         for d in range(6000):
             body = " ".join(rng.choices(words, k=rng.randint(10, 300)))
             f.write(json.dumps({"id": f"d{d}", "title": " ".join(rng.choices(words, k=3)), "contents": body}) + "\n")
     inputs = [T.CORPUS, s("gen.jsonl")]
     builds = []
-    for name, extra in (("a", []), ("b", []), ("c", ["--memory", "1M"]), ("d", ["--memory", "3M"])):
+    for name, extra in (("a", []), ("b", []), ("c", ["--memory", "1M"]), ("d", ["--memory", "3M"]),
+                        ("e", ["--memory", "24M"])):
         r = T.gg_index("build", "--quiet", "--index", s(name), *extra, *inputs)
         check(r.rc == 0, f"build {name}: {r!r}")
         builds.append(s(name))
