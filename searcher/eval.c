@@ -254,11 +254,12 @@ typedef struct block_scores {
   double s[GG_BLOCK];
 } block_scores;
 
-/* Score of clause c (matching the current document, whose norm is given). */
-static double clause_score(clause_it *c, block_scores *b, const gg_seg *seg, const gg_bm25 *m,
-                           double norm) {
+/* The scores of term clause c's current block, or NULL (a phrase, or the
+** document lengths not loaded). */
+static const double *block_scores_of(clause_it *c, block_scores *b, const gg_seg *seg,
+                                     const gg_bm25 *m) {
   const gg_cursor *cur = &c->cur[0];
-  if (c->nterms != 1 || !seg->doclens) return c->idf * gg_bm25_tf_part(m, c->freq, norm);
+  if (c->nterms != 1 || !seg->doclens) return NULL;
   if (b->blk_plus1 != cur->blk + 1) {
     for (uint32_t j = 0; j < cur->n; j++) {  /* docs are < ndocs: checked by load_block */
       double dl = gg_get_u32(seg->doclens + (size_t)cur->docs[j] * 4);
@@ -266,7 +267,23 @@ static double clause_score(clause_it *c, block_scores *b, const gg_seg *seg, con
     }
     b->blk_plus1 = cur->blk + 1;
   }
-  return b->s[cur->i];
+  return b->s;
+}
+
+/* Score of clause c (matching the current document, whose norm is given). */
+static double clause_score(clause_it *c, block_scores *b, const gg_seg *seg, const gg_bm25 *m,
+                           double norm) {
+  const double *s = block_scores_of(c, b, seg, m);
+  return s ? s[c->cur[0].i] : c->idf * gg_bm25_tf_part(m, c->freq, norm);
+}
+
+/* Move term clause c to document j of its cursor's block (j > the current
+** one; j == the block's size: past the block). */
+static int clause_skip_in_block(clause_it *c, uint32_t j, gg_error *err) {
+  int rc = gg_cursor_skip_in_block(&c->cur[0], j, err);
+  c->doc = c->cur[0].doc;
+  c->freq = c->doc == GG_DOC_END ? 0 : gg_cursor_tf(&c->cur[0]);
+  return rc;
 }
 
 /* Disjunctive top-k by MaxScore (Turtle & Flood): clauses sorted by their
@@ -298,10 +315,34 @@ static int eval_maxscore(gg_index *ix, uint32_t si, clause_it *its, uint32_t nit
     double theta = t->n == t->k ? t->h[0].score : -1.0;
     while (ess < nits && cum[ess] * BOUND_SLACK < theta) ess++;
     if (ess == nits) break;
-    uint32_t d = GG_DOC_END;
-    for (uint32_t i = ess; i < nits; i++)
-      if (ord[i]->doc < d) d = ord[i]->doc;
+    uint32_t d = GG_DOC_END, next = GG_DOC_END;  /* the two smallest essential documents */
+    clause_it *lead = NULL;
+    for (uint32_t i = ess; i < nits; i++) {
+      if (ord[i]->doc < d) {
+        next = d;
+        d = ord[i]->doc;
+        lead = ord[i];
+      } else if (ord[i]->doc < next) {
+        next = ord[i]->doc;
+      }
+    }
     if (d == GG_DOC_END) break;
+    if (ess > 0 && next > d) {
+      /* Up to the next essential document, the lead clause's documents are
+      ** candidates on their own: their partial score is the lead's score,
+      ** so those that the test below would drop are passed over in one
+      ** tight loop, with the same test on the same values. */
+      const double *s = block_scores_of(lead, &bs[lead - its], seg, m);
+      const gg_cursor *cur = &lead->cur[0];
+      if (s) {
+        uint32_t j = cur->i;
+        while (j < cur->n && cur->docs[j] < next && (s[j] + cum[ess - 1]) * BOUND_SLACK < theta) j++;
+        if (j > cur->i) {
+          if ((rc = clause_skip_in_block(lead, j, err))) break;
+          continue;
+        }
+      }
+    }
     uint32_t dl;
     if ((rc = gg_seg_doclen(seg, d, &dl, err))) break;
     double norm = gg_bm25_norm(m, dl);

@@ -115,6 +115,17 @@ int gg_cursor_open(gg_cursor *c, gg_seg *seg, const gg_term_info *t, gg_error *e
 void gg_cursor_prefetch(gg_cursor *c);
 void gg_cursor_close(gg_cursor *c);
 int gg_cursor_next_block(gg_cursor *c, gg_error *err);
+/* Advance to document j of the current block (c->i < j <= c->n; c->n:
+** the first document of the next block, or GG_DOC_END). */
+static inline int gg_cursor_skip_in_block(gg_cursor *c, uint32_t j, gg_error *err) {
+  if (j < c->n) {
+    c->i = j;
+    c->doc = c->docs[j];
+    return GG_OK;
+  }
+  c->i = c->n - 1;
+  return gg_cursor_next_block(c, err);
+}
 /* Advance to the next document (GG_DOC_END after the last). */
 static inline int gg_cursor_next(gg_cursor *c, gg_error *err) {
   if (c->doc != GG_DOC_END && c->i + 1 < c->n) {
