@@ -335,8 +335,16 @@ static int eval_maxscore(gg_index *ix, uint32_t si, clause_it *its, uint32_t nit
       const double *s = block_scores_of(lead, &bs[lead - its], seg, m);
       const gg_cursor *cur = &lead->cur[0];
       if (s) {
+        /* The block bounds of the non-essential clauses too, while they
+        ** hold: the refinement below would drop those documents first. */
+        int bb_valid = bb_ess == ess;
+        double rest = 0;
+        for (uint32_t j = 0; bb_valid && j < ess; j++) rest += bb[j];
         uint32_t j = cur->i;
-        while (j < cur->n && cur->docs[j] < next && (s[j] + cum[ess - 1]) * BOUND_SLACK < theta) j++;
+        while (j < cur->n && cur->docs[j] < next &&
+               ((s[j] + cum[ess - 1]) * BOUND_SLACK < theta ||
+                (bb_valid && cur->docs[j] <= bb_until && (s[j] + rest) * BOUND_SLACK < theta)))
+          j++;
         if (j > cur->i) {
           if ((rc = clause_skip_in_block(lead, j, err))) break;
           continue;
