@@ -32,7 +32,8 @@
 ** hands stored text to the segment writer (whose compressor thread deflates
 ** it); batches of documents go to the inverter thread, which analyses and
 ** inverts them in document order and sends each batch back with the
-** documents' lengths. */
+** documents' lengths.  With opts.threads == 1 the same stages run one after
+** the other in the calling thread (same bytes out). */
 #define BATCH_BYTES (1u << 20)
 #define BATCH_DOCS 4096
 #define NBATCHES 4             /* batches in flight; bounds the memory of the pipeline */
@@ -90,6 +91,7 @@ typedef struct build_ctx {
   gg_analyzer *an;
   gg_inverter *inv;
   gg_segw *seg;
+  int threaded;                /* inverter and compressor threads (opts->threads != 1) */
   gg_chan work, done;          /* batches to invert / inverted (and free ones) */
   pthread_t inverter;
   int inverter_running;
@@ -112,17 +114,23 @@ static void batch_free(batch *b) {
   free(b);
 }
 
+/* Analyse and invert the documents of b, in order; the first error stays
+** in c->inv_rc / c->inv_err. */
+static void invert_batch(build_ctx *c, batch *b) {
+  const char *p = (const char *)b->text.p;
+  for (uint32_t i = 0; i < b->n && c->inv_rc == GG_OK; i++) {
+    gg_doc d = {NULL, 0, p, b->spans[i][0], p + b->spans[i][0], b->spans[i][1]};
+    c->inv_rc = gg_inverter_add(c->inv, c->an, b->first_doc + i, &d, &b->ntokens[i], &c->inv_err);
+    p += b->spans[i][0] + b->spans[i][1];
+  }
+}
+
 static void *inverter_main(void *arg) {
   build_ctx *c = arg;
   pthread_setname_np(pthread_self(), "gg-invert");
   batch *b;
   while ((b = gg_chan_get(&c->work)) != NULL) {
-    const char *p = (const char *)b->text.p;
-    for (uint32_t i = 0; i < b->n && c->inv_rc == GG_OK; i++) {
-      gg_doc d = {NULL, 0, p, b->spans[i][0], p + b->spans[i][0], b->spans[i][1]};
-      c->inv_rc = gg_inverter_add(c->inv, c->an, b->first_doc + i, &d, &b->ntokens[i], &c->inv_err);
-      p += b->spans[i][0] + b->spans[i][1];
-    }
+    invert_batch(c, b);
     if (c->inv_rc != GG_OK) gg_chan_close(&c->work);  /* unblock the main thread */
     gg_chan_put(&c->done, b);  /* never blocks: done holds every batch */
   }
@@ -136,8 +144,25 @@ static void collect(build_ctx *c, batch *b) {
   b->text.n = 0;
 }
 
+/* Without an inverter thread: invert the filling batch here and reuse it. */
+static int run_batch(build_ctx *c) {
+  batch *b = c->filling;
+  if (!b) {
+    if (!(b = c->filling = calloc(1, sizeof *b))) return gg_nomem(c->err);
+    return GG_OK;
+  }
+  invert_batch(c, b);
+  if (c->inv_rc != GG_OK) {
+    if (c->err) *c->err = c->inv_err;
+    return c->inv_rc;
+  }
+  collect(c, b);
+  return GG_OK;
+}
+
 /* Send the filling batch to the inverter and get an empty one. */
 static int submit(build_ctx *c) {
+  if (!c->threaded) return run_batch(c);
   batch *b = c->filling;
   c->filling = NULL;
   if (b && b->n && gg_chan_put(&c->work, b) != 0) {
@@ -205,6 +230,12 @@ static int on_doc(void *vctx, const gg_doc *d) {
 /* Finish the pipeline: submit the last batch, stop the inverter, collect
 ** every batch.  Returns the first error of either thread. */
 static int pipeline_finish(build_ctx *c, int rc) {
+  if (!c->threaded) {
+    if (rc == GG_OK && c->filling && c->filling->n) rc = run_batch(c);
+    batch_free(c->filling);
+    c->filling = NULL;
+    return rc;
+  }
   if (!c->inverter_running) return rc;
   if (rc == GG_OK && c->filling && c->filling->n) {
     if (gg_chan_put(&c->work, c->filling) == 0) c->filling = NULL;
@@ -298,6 +329,7 @@ int gg_build(const char *const *paths, size_t npaths, const gg_build_opts *opts_
   gg_build_stats stats = {0};
   build_ctx c = {0};
   c.opts = &opts;
+  c.threaded = opts.threads != 1;
   c.stats = &stats;
   c.err = err;
   c.t0 = c.last_progress = now_s();
@@ -345,7 +377,7 @@ int gg_build(const char *const *paths, size_t npaths, const gg_build_opts *opts_
   }
   if (rc == GG_OK) {
     unlink(tmp_path);
-    rc = gg_segw_open(tmp_path, dir, &c.seg, err);
+    rc = gg_segw_open(tmp_path, dir, c.threaded, &c.seg, err);
   }
   /* The budget covers the whole build: the term table gets what the
   ** pipeline's fixed buffers (batches, staging spools, store blocks, about
@@ -353,7 +385,7 @@ int gg_build(const char *const *paths, size_t npaths, const gg_build_opts *opts_
   size_t fixed = ((size_t)16 << 20) + opts.memory_budget / 8;
   size_t table_budget = opts.memory_budget > fixed + (1u << 20) ? opts.memory_budget - fixed : 1u << 20;
   if (rc == GG_OK) rc = gg_inverter_new(dir, table_budget, &c.inv, err);
-  if (rc == GG_OK) {
+  if (rc == GG_OK && c.threaded) {
     if (gg_chan_init(&c.work, NBATCHES + 1) || gg_chan_init(&c.done, NBATCHES + 1)) rc = gg_nomem(err);
     else if (pthread_create(&c.inverter, NULL, inverter_main, &c) != 0)
       rc = gg_fail(err, GG_ENOMEM, "cannot start the inverter thread");

@@ -62,7 +62,9 @@ int gg_walk_run(gg_walk *w, const char *const *paths, size_t npaths, gg_doc_fn f
 
 /* ---- segwrite.c: one segment file ----------------------------------- */
 typedef struct gg_segw gg_segw;
-int gg_segw_open(const char *path, const char *tmp_dir, gg_segw **out, gg_error *err);
+/* threaded: stored text is compressed by a thread of the writer's own;
+** otherwise in the caller's thread (same bytes). */
+int gg_segw_open(const char *path, const char *tmp_dir, int threaded, gg_segw **out, gg_error *err);
 /* Phase 1, every document in order: stored fields and id. */
 int gg_segw_add_doc(gg_segw *s, const gg_doc *doc, gg_error *err);
 /* The number of word positions of a document added before (any order,

@@ -15,12 +15,14 @@
 
 static const char USAGE[] =
     "usage: gg-index build [--index DIR] [--stemmer english|none|NAME] [--memory SIZE]\n"
-    "                      [--max-doc-size SIZE] [--quiet] [PATH ...]\n"
+    "                      [--max-doc-size SIZE] [--threads N] [--quiet] [PATH ...]\n"
     "       gg-index check [--index DIR]\n"
     "PATH: files or folders (default: corpus). Accepted: .txt .md (title = first line),\n"
     ".jsonl ({\"id\",\"title\",\"contents\"} per line), each optionally .gz.\n"
     "Index: --index DIR, else $GG_INDEX, else ./" GG_DEFAULT_INDEX ".\n"
-    "SIZE: bytes with optional K, M or G suffix (a plain number is MiB). --memory default 512M.\n";
+    "SIZE: bytes with optional K, M or G suffix (a plain number is MiB). --memory default 512M.\n"
+    "--threads 1 runs every stage in one thread; default: parsing, inversion and compression\n"
+    "each in its own (the index is the same bytes either way).\n";
 
 static int quiet;
 static int progress_shown;
@@ -93,6 +95,11 @@ int main(int argc, char **argv) {
     else if (strcmp(a, "--memory") == 0 && has_val) {
       if (gg_parse_size(argv[++i], &o.memory_budget) || o.memory_budget < (1u << 20))
         USAGE_ERROR("bad --memory size (at least 1M)", argv[i]);
+    } else if (strcmp(a, "--threads") == 0 && has_val) {
+      char *end;
+      long t = strtol(argv[++i], &end, 10);
+      if (*end || end == argv[i] || t < 1 || t > 1024) USAGE_ERROR("bad --threads (a number from 1)", argv[i]);
+      o.threads = (int)t;
     } else if (strcmp(a, "--max-doc-size") == 0 && has_val) {
       if (gg_parse_size(argv[++i], &o.max_doc_bytes)) USAGE_ERROR("bad --max-doc-size", argv[i]);
     } else if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) quiet = 1;

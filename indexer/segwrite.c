@@ -78,7 +78,7 @@ static void *compressor_main(void *arg);
 
 uint32_t gg_segw_docs(const gg_segw *s) { return s->ndocs; }
 
-int gg_segw_open(const char *path, const char *tmp_dir, gg_segw **out, gg_error *err) {
+int gg_segw_open(const char *path, const char *tmp_dir, int threaded, gg_segw **out, gg_error *err) {
   *out = NULL;
   gg_segw *s = calloc(1, sizeof *s);
   if (!s) return gg_nomem(err);
@@ -92,6 +92,10 @@ int gg_segw_open(const char *path, const char *tmp_dir, gg_segw **out, gg_error 
     return rc;
   }
   s->store_off = gg_pfw_offset(s->f);
+  if (!threaded) {
+    *out = s;
+    return GG_OK;
+  }
   if (gg_chan_init(&s->zq, 8) != 0) {
     gg_segw_abort(s);
     return gg_nomem(err);
@@ -181,7 +185,15 @@ static int store_flush(gg_segw *s) {
   j->ndocs = s->ndocs - s->store_first;
   memset(&s->store_block, 0, sizeof s->store_block);
   gg_buf_reserve(&s->store_block, GG_STORE_BLOCK_BYTES + 4096);
-  if (gg_chan_put(&s->zq, j) != 0) {
+  if (!s->zrunning) {  /* no compressor thread: compress here */
+    s->zrc = compress_block(s, j);
+    gg_buf_free(&j->data);
+    free(j);
+    if (s->zrc != GG_OK) {
+      s->rc = s->zrc;
+      s->err = s->zerr;
+    }
+  } else if (gg_chan_put(&s->zq, j) != 0) {
     /* The compressor stopped on an error; it is reported at join. */
     gg_buf_free(&j->data);
     free(j);

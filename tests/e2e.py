@@ -510,6 +510,8 @@ def case_usage_errors():
     T.one_line_error(T.gg_index("build", "--memory", "12Q", T.CORPUS), "memory", what="gg-index bad --memory")
     for size in ("1e30G", "0", "-5M", "nan", "inf"):
         T.one_line_error(T.gg_index("build", "--memory", size, T.CORPUS), "memory", what=f"gg-index --memory {size}")
+    for n in ("0", "-2", "x", "2x", ""):
+        T.one_line_error(T.gg_index("build", "--threads", n, T.CORPUS), "threads", what=f"gg-index --threads {n!r}")
     s.done()
 
 
@@ -588,7 +590,8 @@ def case_inputs():
 # ---------------------------------------------------------------------------
 def case_determinism():
     """Identical input gives byte-identical index files in fresh folders,
-    whatever the memory budget; a rebuild in place replaces the segment.
+    whatever the memory budget and the number of threads; a rebuild in place
+    replaces the segment.
     With 24M the indexer's word cache is capped at 16384 slots and fills
     (20000 distinct words), so words past it take the uncached path."""
     s = T.Scratch("e2e-determinism")
@@ -601,7 +604,8 @@ def case_determinism():
     inputs = [T.CORPUS, s("gen.jsonl")]
     builds = []
     for name, extra in (("a", []), ("b", []), ("c", ["--memory", "1M"]), ("d", ["--memory", "3M"]),
-                        ("e", ["--memory", "24M"])):
+                        ("e", ["--memory", "24M"]), ("f", ["--threads", "1"]),
+                        ("g", ["--threads", "1", "--memory", "1M"])):
         r = T.gg_index("build", "--quiet", "--index", s(name), *extra, *inputs)
         check(r.rc == 0, f"build {name}: {r!r}")
         builds.append(s(name))
