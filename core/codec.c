@@ -122,11 +122,20 @@ size_t gg_pfor_encode(uint8_t *out, const uint32_t *in, unsigned n) {
     hist[l]++;
     if (l > maxlen) maxlen = l;
   }
+  /* Only the lengths that occur (a dozen, typically, of 33) enter the sums;
+  ** this choice is most of the encoder's time. */
+  unsigned len_of[33], count_of[33], nlens = 0;
+  for (unsigned l = 1; l <= maxlen; l++)
+    if (hist[l]) {
+      len_of[nlens] = l;
+      count_of[nlens++] = hist[l];
+    }
   unsigned best_b = maxlen;
   size_t best = gg_packed_bytes(n, maxlen);
   for (unsigned b = 0; b < maxlen; b++) {
     size_t cost = gg_packed_bytes(n, b);
-    for (unsigned l = b + 1; l <= maxlen; l++) cost += hist[l] * (1 + (l - b + 6) / 7);
+    for (unsigned q = 0; q < nlens; q++)
+      if (len_of[q] > b) cost += count_of[q] * (1 + (len_of[q] - b + 6) / 7);
     if (cost < best) {
       best = cost;
       best_b = b;

@@ -403,7 +403,7 @@ int gg_build(const char *const *paths, size_t npaths, const gg_build_opts *opts_
   stats.skipped = c.walk.skipped;
   if (rc == GG_OK && stats.docs == 0)
     rc = gg_fail(err, GG_EINPUT, "no documents found in the given inputs (accepted: .txt .md .jsonl, optionally .gz)");
-  if (rc == GG_OK) rc = gg_inverter_finish(c.inv, c.seg, err);
+  if (rc == GG_OK) rc = gg_inverter_finish(c.inv, c.seg, c.threaded, err);
   if (rc == GG_OK) {
     stats.runs = gg_inverter_runs(c.inv);
     gg_inverter_free(c.inv);

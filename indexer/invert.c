@@ -15,11 +15,13 @@
 ** varint record_len, record bytes }, terms strictly increasing.
 */
 #define _GNU_SOURCE
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../core/codec.h"
 #include "../core/err.h"
+#include "chan.h"
 #include "indexer.h"
 
 #define ARENA_CHUNK (1u << 20)
@@ -436,8 +438,17 @@ static int cmp_run_term(const run_reader *a, const run_reader *b) {
   return c ? c : (a->len > b->len) - (a->len < b->len);
 }
 
-/* Feed one run record to the segment writer. */
-static int emit_record(gg_inverter *v, const run_reader *r, gg_segw *s, gg_error *err) {
+/* Where the merged postings go, term by term in order: the segment writer
+** directly, or a queue to it (see merge_pipelined). */
+typedef struct term_sink {
+  int (*begin)(void *ctx, const char *term, size_t len, gg_error *err);
+  int (*doc)(void *ctx, uint32_t doc, const uint32_t *positions, uint32_t tf, gg_error *err);
+  int (*end)(void *ctx, gg_error *err);
+  void *ctx;
+} term_sink;
+
+/* Feed one run record to the sink. */
+static int emit_record(gg_inverter *v, const run_reader *r, const term_sink *sink, gg_error *err) {
   const uint8_t *p = r->rec, *end = r->rec + r->rec_len;
   int64_t doc = -1;
   for (uint64_t i = 0; i < r->df; i++) {
@@ -459,7 +470,7 @@ static int emit_record(gg_inverter *v, const run_reader *r, gg_segw *s, gg_error
       pos += (int64_t)g + 1;
       v->scratch[k] = (uint32_t)pos;
     }
-    int rc = gg_segw_term_doc(s, (uint32_t)doc, v->scratch, (uint32_t)tf, err);
+    int rc = sink->doc(sink->ctx, (uint32_t)doc, v->scratch, (uint32_t)tf, err);
     if (rc) return rc;
   }
   return GG_OK;
@@ -490,11 +501,10 @@ static void heap_sift_down(run_heap *hp, size_t i) {
   }
 }
 
-int gg_inverter_finish(gg_inverter *v, gg_segw *s, gg_error *err) {
-  /* The last run stays in memory when it is the only one and small (a
-  ** large one is serialised to disk too, to keep the peak at the budget). */
-  int rc = flush_run(v, v->nruns == 0 && v->used < RUN_IN_MEMORY_MAX, err);
-  if (rc) return rc;
+/* Merge the runs into the sink: every term once, in byte order, with its
+** records in run (= document) order. */
+static int merge_runs(gg_inverter *v, const term_sink *k, gg_error *err) {
+  int rc = GG_OK;
   const uint8_t *base = NULL;
   gg_spool *sp = v->last ? v->last : v->runs;
   if (sp && (rc = gg_spool_map(sp, &base, err))) return rc;
@@ -514,11 +524,11 @@ int gg_inverter_finish(gg_inverter *v, gg_segw *s, gg_error *err) {
   for (size_t i = hp.n / 2; i-- > 0;) heap_sift_down(&hp, i);
   while (rc == GG_OK && hp.n > 0) {
     run_reader key = *hp.h[0];
-    rc = gg_segw_term_begin(s, (const char *)key.term, key.len, err);
+    rc = k->begin(k->ctx, (const char *)key.term, key.len, err);
     /* Pop every run holding this term, in run order (the heap's tie rule). */
     while (rc == GG_OK && hp.n > 0 && cmp_run_term(hp.h[0], &key) == 0) {
       run_reader *r = hp.h[0];
-      rc = emit_record(v, r, s, err);
+      rc = emit_record(v, r, k, err);
       if (rc == GG_OK) rc = run_next(r, err);
       if ((size_t)(r->p - r->released) >= RELEASE_STEP) {
         gg_spool_release(sp, r->released, (size_t)(r->p - r->released));
@@ -528,9 +538,162 @@ int gg_inverter_finish(gg_inverter *v, gg_segw *s, gg_error *err) {
       if (r->done) hp.h[0] = hp.h[--hp.n];
       heap_sift_down(&hp, 0);
     }
-    if (rc == GG_OK) rc = gg_segw_term_end(s, err);
+    if (rc == GG_OK) rc = k->end(k->ctx, err);
   }
   free(hp.h);
   free(rr);
+  return rc;
+}
+
+/* ---- the merge in its own thread ------------------------------------------
+** The merge (decoding run records, the heap) and the segment writer
+** (encoding blocks, writing) each take about half of the last phase of a
+** build, which has the machine to itself.  With threads, a merge thread
+** writes the sink's calls as events into 1 MiB chunks and the calling
+** thread replays them into the writer: the same calls in the same order,
+** so the same bytes. */
+enum { EV_BEGIN = 1, EV_DOC = 2, EV_END = 3 };
+#define EVENT_CHUNK ((size_t)1 << 20)
+#define EVENT_QUEUE 4
+
+typedef struct merge_pipe {
+  gg_inverter *v;
+  gg_chan q;                 /* filled chunks (gg_buf *), in order */
+  gg_buf *chunk;             /* the one being filled */
+  int rc;                    /* the merge thread's outcome */
+  gg_error err;
+} merge_pipe;
+
+static gg_buf *pipe_chunk(merge_pipe *mp) {
+  if (!mp->chunk) mp->chunk = calloc(1, sizeof *mp->chunk);
+  return mp->chunk;
+}
+
+static void chunk_free(gg_buf *b) {
+  if (!b) return;
+  gg_buf_free(b);
+  free(b);
+}
+
+/* Queue the chunk being filled once it is large enough (or at the end). */
+static int pipe_ship(merge_pipe *mp, int force, gg_error *err) {
+  gg_buf *b = mp->chunk;
+  if (!b || (!force && b->n < EVENT_CHUNK)) return GG_OK;
+  mp->chunk = NULL;
+  if (b->oom) {
+    chunk_free(b);
+    return gg_nomem(err);
+  }
+  if (gg_chan_put(&mp->q, b) != 0) {
+    chunk_free(b);
+    return gg_fail(err, GG_EIO, "segment writer stopped");  /* its error is reported */
+  }
+  return GG_OK;
+}
+
+/* Events are sequences of native u32s (the chunk's memory is malloc'd, so
+** they are aligned): {EV_BEGIN, len, term bytes padded to 4},
+** {EV_DOC, doc, tf, tf positions}, {EV_END}. */
+static void put_u32s(gg_buf *b, const uint32_t *w, size_t n) { gg_buf_put(b, w, n * sizeof *w); }
+
+static int pipe_begin(void *ctx, const char *term, size_t len, gg_error *err) {
+  gg_buf *b = pipe_chunk(ctx);
+  if (!b) return gg_nomem(err);
+  uint32_t h[2] = {EV_BEGIN, (uint32_t)len};
+  static const char zeros[4];
+  put_u32s(b, h, 2);
+  gg_buf_put(b, term, len);
+  gg_buf_put(b, zeros, (4 - len % 4) % 4);
+  return b->oom ? gg_nomem(err) : GG_OK;
+}
+
+static int pipe_doc(void *ctx, uint32_t doc, const uint32_t *positions, uint32_t tf, gg_error *err) {
+  gg_buf *b = pipe_chunk(ctx);
+  if (!b) return gg_nomem(err);
+  uint32_t h[3] = {EV_DOC, doc, tf};
+  put_u32s(b, h, 3);
+  put_u32s(b, positions, tf);
+  if (b->oom) return gg_nomem(err);
+  return pipe_ship(ctx, 0, err);
+}
+
+static int pipe_end(void *ctx, gg_error *err) {
+  gg_buf *b = pipe_chunk(ctx);
+  if (!b) return gg_nomem(err);
+  uint32_t h = EV_END;
+  put_u32s(b, &h, 1);
+  if (b->oom) return gg_nomem(err);
+  return pipe_ship(ctx, 0, err);
+}
+
+static void *merge_main(void *arg) {
+  merge_pipe *mp = arg;
+  pthread_setname_np(pthread_self(), "gg-merge");
+  term_sink k = {pipe_begin, pipe_doc, pipe_end, mp};
+  mp->rc = merge_runs(mp->v, &k, &mp->err);
+  if (mp->rc == GG_OK) mp->rc = pipe_ship(mp, 1, &mp->err);
+  chunk_free(mp->chunk);
+  mp->chunk = NULL;
+  gg_chan_close(&mp->q);
+  return NULL;
+}
+
+/* Replay one chunk of events into the writer. */
+static int replay(gg_segw *s, const gg_buf *b, gg_error *err) {
+  const uint32_t *w = (const uint32_t *)(const void *)b->p, *end = w + b->n / 4;
+  int rc = GG_OK;
+  while (rc == GG_OK && w < end) {
+    uint32_t ev = *w++;
+    if (ev == EV_BEGIN) {
+      uint32_t len = *w++;
+      rc = gg_segw_term_begin(s, (const char *)w, len, err);
+      w += (len + 3) / 4;
+    } else if (ev == EV_DOC) {
+      uint32_t doc = w[0], tf = w[1];
+      rc = gg_segw_term_doc(s, doc, w + 2, tf, err);
+      w += 2 + (size_t)tf;
+    } else {
+      rc = gg_segw_term_end(s, err);
+    }
+  }
+  return rc;
+}
+
+static int direct_begin(void *ctx, const char *term, size_t len, gg_error *err) {
+  return gg_segw_term_begin(ctx, term, len, err);
+}
+static int direct_doc(void *ctx, uint32_t doc, const uint32_t *positions, uint32_t tf, gg_error *err) {
+  return gg_segw_term_doc(ctx, doc, positions, tf, err);
+}
+static int direct_end(void *ctx, gg_error *err) { return gg_segw_term_end(ctx, err); }
+
+int gg_inverter_finish(gg_inverter *v, gg_segw *s, int threaded, gg_error *err) {
+  /* The last run stays in memory when it is the only one and small (a
+  ** large one is serialised to disk too, to keep the peak at the budget). */
+  int rc = flush_run(v, v->nruns == 0 && v->used < RUN_IN_MEMORY_MAX, err);
+  if (rc) return rc;
+  if (!threaded) {
+    term_sink k = {direct_begin, direct_doc, direct_end, s};
+    return merge_runs(v, &k, err);
+  }
+  merge_pipe mp = {.v = v};
+  pthread_t t;
+  if (gg_chan_init(&mp.q, EVENT_QUEUE) != 0) return gg_nomem(err);
+  if (pthread_create(&t, NULL, merge_main, &mp) != 0) {
+    gg_chan_destroy(&mp.q);
+    return gg_fail(err, GG_ENOMEM, "cannot start the merge thread");
+  }
+  gg_buf *b;
+  while ((b = gg_chan_get(&mp.q)) != NULL) {
+    if (rc == GG_OK && (rc = replay(s, b, err)) != GG_OK) gg_chan_close(&mp.q);  /* stops the merge */
+    chunk_free(b);
+  }
+  pthread_join(t, NULL);
+  while ((b = gg_chan_try_get(&mp.q)) != NULL) chunk_free(b);
+  gg_chan_destroy(&mp.q);
+  if (rc == GG_OK && mp.rc != GG_OK) {
+    *err = mp.err;
+    rc = mp.rc;
+  }
   return rc;
 }
