@@ -32,8 +32,10 @@
 ** hands stored text to the segment writer (whose compressor thread deflates
 ** it); batches of documents go to the inverter thread, which analyses and
 ** inverts them in document order and sends each batch back with the
-** documents' lengths.  With opts.threads == 1 the same stages run one after
-** the other in the calling thread (same bytes out). */
+** documents' lengths.  At the end, a merge thread merges the sorted runs
+** while the calling thread writes the postings (gg_inverter_finish).  With
+** opts.threads == 1 the same stages run one after the other in the calling
+** thread (same bytes out). */
 #define BATCH_BYTES (1u << 20)
 #define BATCH_DOCS 4096
 #define NBATCHES 4             /* batches in flight; bounds the memory of the pipeline */

@@ -21,8 +21,8 @@ static const char USAGE[] =
     ".jsonl ({\"id\",\"title\",\"contents\"} per line), each optionally .gz.\n"
     "Index: --index DIR, else $GG_INDEX, else ./" GG_DEFAULT_INDEX ".\n"
     "SIZE: bytes with optional K, M or G suffix (a plain number is MiB). --memory default 512M.\n"
-    "--threads 1 runs every stage in one thread; default: parsing, inversion and compression\n"
-    "each in its own (the index is the same bytes either way).\n";
+    "--threads 1 runs every stage in one thread; default: parsing, inversion, compression\n"
+    "and the final merge each in their own (the index is the same bytes either way).\n";
 
 static int quiet;
 static int progress_shown;

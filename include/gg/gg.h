@@ -98,8 +98,9 @@ typedef struct gg_build_opts {
   size_t memory_budget;       /* bytes for in-memory inversion; 0: 512 MiB */
   size_t max_doc_bytes;       /* larger documents are skipped; 0: 64 MiB */
   int threads;                /* 1: every stage in the calling thread; 0 (default) or more:
-                              ** parsing, inversion and compression of the stored text
-                              ** each in its own thread.  The index is the same bytes. */
+                              ** parsing, inversion, compression of the stored text and
+                              ** the final merge each in its own thread.  The index is the
+                              ** same bytes. */
   /* Optional callbacks.  warn: a skipped input (one line, no newline).
   ** progress: called about every 0.25 s with the running totals and the
   ** fraction of the input's on-disk bytes consumed (0..1). */
