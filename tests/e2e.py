@@ -12,6 +12,7 @@ import gzip
 import json
 import os
 import random
+import resource
 import re
 import shutil
 import signal
@@ -696,6 +697,37 @@ def case_atomicity():
           f"{saw_tmp} left *.tmp files", file=sys.stderr)
     check(mid_way >= 3, f"only {mid_way} kills happened mid-build; the test proved too little")
     check(saw_tmp >= 1, "no kill left a temporary file behind: the test did not catch a build mid-write")
+
+    # Writes that fail (a file-size limit: EFBIG, like a full disk) at
+    # different points, with and without threads: the temporary run file of a
+    # build that spills (--memory 4M); the segment while the stored text is
+    # written (4, 8 MiB: the compressor thread) or while the postings are
+    # (12–20 MiB of a 22 MB segment: beside the merge thread).  Each: one-line
+    # error, exit 2, the previous index untouched, no temporary file left.
+    def file_size_limit(nbytes):
+        def apply():
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+            resource.setrlimit(resource.RLIMIT_FSIZE, (nbytes, nbytes))
+        return apply
+    failed = 0
+    cases = [(64 << 10, ["--memory", "4M"]), (3 << 20, ["--memory", "4M"]),
+             (3 << 20, ["--memory", "4M", "--threads", "1"])]
+    cases += [(mib << 20, threads) for mib in (4, 8, 12, 16, 20) for threads in ([], ["--threads", "1"])]
+    for limit, extra in cases:
+        r = T.gg_index("build", "--quiet", "--index", ix, *extra, big, timeout=300,
+                       preexec_fn=file_size_limit(limit))
+        what = f"build with files limited to {limit >> 10} KiB {' '.join(extra)}"
+        if r.rc == 0:  # the limit was not reached: the new index; start again from A
+            check(answers(ix) == after_big, f"{what}: succeeded but answers differ")
+            r = T.gg_index("build", "--quiet", "--index", ix, T.CORPUS)
+            check(r.rc == 0, f"rebuild of A: {r!r}")
+            continue
+        failed += 1
+        T.one_line_error(r, what=what)
+        check(answers(ix) == before, f"{what}: the previous index answers differently")
+        names = os.listdir(ix)
+        check(not [f for f in names if f.endswith(".tmp")], f"{what}: temporary files left: {names}")
+    check(failed >= 10, f"only {failed} builds hit the file-size limit; the test proved too little")
 
     # a later build succeeds and cleans the leftovers
     r = T.gg_index("build", "--quiet", "--index", ix, T.CORPUS)

@@ -73,12 +73,13 @@ def base_env():
     return env
 
 
-def run(args, stdin=None, env=None, cwd=None, timeout=60, expect_crash_free=True):
+def run(args, stdin=None, env=None, cwd=None, timeout=60, expect_crash_free=True, preexec_fn=None):
     """Run a command; returns a Result (rc is -N when killed by signal N)."""
     args = [str(a) for a in args]
     try:
         p = subprocess.run(args, input=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           env=env if env is not None else base_env(), cwd=cwd, timeout=timeout)
+                           env=env if env is not None else base_env(), cwd=cwd, timeout=timeout,
+                           preexec_fn=preexec_fn)
         r = Result(args, p.returncode, p.stdout, p.stderr)
     except subprocess.TimeoutExpired as e:
         check(False, f"hang: {' '.join(args)} did not finish in {timeout} s")
