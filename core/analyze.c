@@ -50,7 +50,6 @@ struct gg_analyzer {
   int32_t *cps;                /* scratch code points for normalisation */
   size_t ncps_cap;
   stem_slot *cache;            /* STEM_CACHE_SLOTS entries, NULL without stemmer */
-  int words_only;              /* set during gg_analyze_words: emit words unstemmed */
 };
 
 int gg_analyzer_new(const char *stemmer, gg_analyzer **out, gg_error *err) {
@@ -139,12 +138,12 @@ int gg_analyzer_stem(gg_analyzer *a, const char *w, size_t n, const char **out, 
   return 0;
 }
 
-/* Stem word (already normalised) unless a->words_only, and hand the result
-** to the callback. */
-static int emit(gg_analyzer *a, const char *w, size_t n, uint32_t pos, size_t start, size_t end,
-                gg_token_fn fn, void *ctx) {
+/* Stem word (already normalised) if asked, and hand the result to the
+** callback. */
+static int emit(gg_analyzer *a, int stem, const char *w, size_t n, uint32_t pos, size_t start,
+                size_t end, gg_token_fn fn, void *ctx) {
   if (n == 0) return 0;
-  if (!a->stemmer || a->words_only) return fn(ctx, w, n, pos, start, end);
+  if (!a->stemmer || !stem) return fn(ctx, w, n, pos, start, end);
   stem_slot *slot = NULL;
   if (n <= STEM_CACHE_KEY) {
     slot = &a->cache[stem_hash(w, n)];
@@ -165,8 +164,8 @@ static int emit(gg_analyzer *a, const char *w, size_t n, uint32_t pos, size_t st
 
 /* Normalise a word containing non-ASCII characters and emit the one or
 ** more terms it yields. */
-static int emit_unicode(gg_analyzer *a, const uint8_t *w, size_t n, uint32_t *pos, size_t start,
-                        gg_token_fn fn, void *ctx) {
+static int emit_unicode(gg_analyzer *a, int stem, const uint8_t *w, size_t n, uint32_t *pos,
+                        size_t start, gg_token_fn fn, void *ctx) {
   const utf8proc_option_t opts = UTF8PROC_STABLE | UTF8PROC_COMPAT | UTF8PROC_DECOMPOSE |
                                  UTF8PROC_CASEFOLD | UTF8PROC_STRIPMARK | UTF8PROC_IGNORE;
   utf8proc_ssize_t m;
@@ -203,7 +202,7 @@ static int emit_unicode(gg_analyzer *a, const uint8_t *w, size_t n, uint32_t *po
       continue;
     }
     if (on > 0) {
-      int rc = emit(a, out, on, (*pos)++, start, start + n, fn, ctx);
+      int rc = emit(a, stem, out, on, (*pos)++, start, start + n, fn, ctx);
       if (rc) return rc;
     }
     on = 0;
@@ -212,16 +211,9 @@ static int emit_unicode(gg_analyzer *a, const uint8_t *w, size_t n, uint32_t *po
   return 0;
 }
 
-int gg_analyze_words(gg_analyzer *a, const char *text, size_t len, uint32_t *pos, gg_token_fn fn,
-                     void *ctx) {
-  a->words_only = 1;
-  int rc = gg_analyze(a, text, len, pos, fn, ctx);
-  a->words_only = 0;
-  return rc;
-}
-
-int gg_analyze(gg_analyzer *a, const char *text, size_t len, uint32_t *pos, gg_token_fn fn,
-               void *ctx) {
+/* Steps 1-4, and 5 when stem is set (analyze.h). */
+static int analyze(gg_analyzer *a, int stem, const char *text, size_t len, uint32_t *pos,
+                   gg_token_fn fn, void *ctx) {
   const uint8_t *t = (const uint8_t *)text;
   size_t i = 0;
   while (i < len) {
@@ -261,12 +253,22 @@ int gg_analyze(gg_analyzer *a, const char *text, size_t len, uint32_t *pos, gg_t
         uint8_t c = t[start + j];
         w[j] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
       }
-      rc = emit(a, w, n, (*pos)++, start, end, fn, ctx);
+      rc = emit(a, stem, w, n, (*pos)++, start, end, fn, ctx);
     } else {
-      rc = emit_unicode(a, t + start, end - start, pos, start, fn, ctx);
+      rc = emit_unicode(a, stem, t + start, end - start, pos, start, fn, ctx);
     }
     if (rc) return rc;
     i = end;
   }
   return 0;
+}
+
+int gg_analyze(gg_analyzer *a, const char *text, size_t len, uint32_t *pos, gg_token_fn fn,
+               void *ctx) {
+  return analyze(a, 1, text, len, pos, fn, ctx);
+}
+
+int gg_analyze_words(gg_analyzer *a, const char *text, size_t len, uint32_t *pos, gg_token_fn fn,
+                     void *ctx) {
+  return analyze(a, 0, text, len, pos, fn, ctx);
 }
