@@ -27,10 +27,12 @@ enum {
 #define GG_STORE_ENTRY 24      /* u64 offset, u32 clen, u32 ulen, u32 first_doc, u32 ndocs */
 #define GG_DICT_BLOCK_TERMS 32 /* terms per dictionary block */
 #define GG_STORE_BLOCK_BYTES 32768 /* target uncompressed bytes per stored-text block */
-/* zlib level for stored text, chosen by measurement (32 KB blocks, reuters
-** and gcide): level 4 compresses to 0.437/0.419 of the text at ~58 MB/s,
-** level 6 to 0.427/0.407 at ~32 MB/s; the build's compressor thread must keep
-** up with the other stages. */
+/* Compression level for stored text (libdeflate's scale, writing zlib
+** streams), chosen by measurement on 32 KB blocks (bench notes in
+** bench/RESULTS.md): level 4 compresses the scale corpus to 0.457 of the text
+** at ~106 MB/s and gcide to 0.411 (zlib's own level 4: 0.466 / 0.416 at
+** ~60 MB/s); level 6 saves another 1.5 % at 0.7x the speed.  The compressor
+** thread shares two cores with parsing and inversion. */
 #define GG_STORE_ZLEVEL 4
 #define GG_MANIFEST_NAME "MANIFEST"
 #define GG_MAX_SEGMENTS 4096

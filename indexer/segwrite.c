@@ -12,7 +12,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
+#include <libdeflate.h>
 
 #include "chan.h"
 
@@ -46,6 +46,7 @@ struct gg_segw {
   int zrc;                /* compressor's error, valid after join */
   gg_error zerr;
   gg_buf store_idx;       /* GG_STORE_ENTRY per written block (compressor thread) */
+  struct libdeflate_compressor *zc; /* owned; used by one thread at a time */
   uint8_t *zbuf;          /* compression output (compressor thread) */
   size_t zcap;
 
@@ -92,6 +93,11 @@ int gg_segw_open(const char *path, const char *tmp_dir, int threaded, gg_segw **
     return rc;
   }
   s->store_off = gg_pfw_offset(s->f);
+  s->zc = libdeflate_alloc_compressor(GG_STORE_ZLEVEL);
+  if (!s->zc) {
+    gg_segw_abort(s);
+    return gg_nomem(err);
+  }
   if (!threaded) {
     *out = s;
     return GG_OK;
@@ -124,6 +130,7 @@ static void segw_free(gg_segw *s) {
   gg_buf_free(&s->dict_block);
   gg_buf_free(&s->t_skip);
   gg_buf_free(&s->b_pos);
+  libdeflate_free_compressor(s->zc);
   free(s->zbuf);
   free(s);
 }
@@ -140,19 +147,21 @@ typedef struct store_job {
   uint32_t first, ndocs;
 } store_job;
 
+/* Stored text is a zlib stream (RFC 1950) that zlib's uncompress() reads;
+** libdeflate writes it, being about twice as fast as zlib's deflate at a
+** slightly better ratio on whole 32 KB blocks (see GG_STORE_ZLEVEL). */
 static int compress_block(gg_segw *s, store_job *j) {
-  uLongf bound = compressBound((uLong)j->data.n);
+  size_t bound = libdeflate_zlib_compress_bound(s->zc, j->data.n);
+  if (j->data.n > UINT32_MAX || bound > UINT32_MAX)
+    return gg_fail(&s->zerr, GG_EINPUT, "a stored document exceeds 4 GiB");
   if (bound > s->zcap) {
     uint8_t *z = realloc(s->zbuf, bound);
     if (!z) return gg_nomem(&s->zerr);
     s->zbuf = z;
     s->zcap = bound;
   }
-  uLongf zn = bound;
-  if (j->data.n > UINT32_MAX || bound > UINT32_MAX)
-    return gg_fail(&s->zerr, GG_EINPUT, "a stored document exceeds 4 GiB");
-  if (compress2(s->zbuf, &zn, j->data.p, (uLong)j->data.n, GG_STORE_ZLEVEL) != Z_OK)
-    return gg_fail(&s->zerr, GG_ENOMEM, "zlib compression failed");
+  size_t zn = libdeflate_zlib_compress(s->zc, j->data.p, j->data.n, s->zbuf, bound);
+  if (zn == 0) return gg_fail(&s->zerr, GG_ENOMEM, "stored-text compression failed");
   gg_buf_put_u64(&s->store_idx, gg_pfw_offset(s->f) - s->store_off);
   gg_buf_put_u32(&s->store_idx, (uint32_t)zn);
   gg_buf_put_u32(&s->store_idx, (uint32_t)j->data.n);
