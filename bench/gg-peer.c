@@ -37,7 +37,7 @@
 */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <jansson.h>
+#include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,22 +133,19 @@ static int do_build(const char *corpus, const char *dir, const peer_opts *po) {
     fprintf(stderr, "gg-peer: build failed: %s\n", err.msg);
     return 1;
   }
-  json_t *j = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f}", "stemmer",
-                        po->stemmer ? po->stemmer : "english", "docs", (json_int_t)st.docs,
-                        "skipped", (json_int_t)st.skipped, "terms", (json_int_t)st.terms,
-                        "postings", (json_int_t)st.postings, "tokens", (json_int_t)st.tokens,
-                        "input_bytes", (json_int_t)st.input_bytes, "text_bytes",
-                        (json_int_t)st.text_bytes, "index_bytes",
-                        (json_int_t)st.index_bytes, "runs", (json_int_t)st.runs, "seconds",
-                        st.seconds);
+  json_object *j = json_object_new_object();
+  json_object_object_add(j, "stemmer", json_object_new_string(po->stemmer ? po->stemmer : "english"));
+  const char *names[] = {"docs", "skipped", "terms", "postings", "tokens", "input_bytes", "text_bytes",
+                         "index_bytes", "runs"};
+  uint64_t values[] = {st.docs, st.skipped, st.terms, st.postings, st.tokens, st.input_bytes,
+                       st.text_bytes, st.index_bytes, st.runs};
+  for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+    json_object_object_add(j, names[i], json_object_new_int64((int64_t)values[i]));
+  json_object_object_add(j, "seconds", json_object_new_double(st.seconds));
   long long sb = store_bytes(dir);
-  if (j && sb >= 0) json_object_set_new(j, "store_bytes", json_integer(sb));
-  if (j) {
-    fputs("gg-peer build stats: ", stderr);
-    json_dumpf(j, stderr, JSON_COMPACT | JSON_REAL_PRECISION(6));
-    fputc('\n', stderr);
-    json_decref(j);
-  }
+  if (sb >= 0) json_object_object_add(j, "store_bytes", json_object_new_int64(sb));
+  fprintf(stderr, "gg-peer build stats: %s\n", json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN));
+  json_object_put(j);
   const char *cs = getenv("GG_PEER_COUNT_STORE");
   if (sb > 0 && !(cs && strcmp(cs, "1") == 0)) {
     char path[4096];

@@ -9,7 +9,8 @@
 **   *.jsonl, *.jsonl.gz    one {"id","title","contents"} object per line
 ** A file named explicitly with another suffix is read as text.  In folders,
 ** hidden entries and other suffixes are ignored.  Everything is read through
-** zlib's gz* functions, which pass uncompressed files through unchanged.
+** zlib's gz* functions, which pass uncompressed files through unchanged;
+** JSON lines are parsed by json-c.
 **
 ** Bad inputs inside a walk (binary, empty, too large, unreadable, invalid
 ** JSON) are skipped with a warning; a path given on the command line that
@@ -18,7 +19,8 @@
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
-#include <jansson.h>
+#include <limits.h>
+#include <json-c/json.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +31,8 @@
 #include "../core/err.h"
 #include "../core/utf8.h"
 #include "indexer.h"
+
+#define JSON_NESTING_MAX 512
 
 enum kind { K_NONE, K_TEXT, K_JSONL };
 
@@ -52,6 +56,7 @@ typedef struct walker {
   gg_buf data;     /* file or line bytes */
   gg_buf fixed;    /* UTF-8-repaired copy */
   gg_buf fixed2;
+  json_tokener *json; /* owned; reset for every line */
   gg_error *err;
 } walker;
 
@@ -148,60 +153,83 @@ static int do_text(walker *k, const char *path, const char *id, gzFile f) {
   }
 }
 
-/* A JSON value used as a document id: a string, or a number printed. */
-static int json_id(json_t *v, char *tmp, size_t tmpn, const char **s, size_t *n) {
-  if (json_is_string(v)) {
-    *s = json_string_value(v);
-    *n = json_string_length(v);
-    return *n > 0;
+/* A JSON value used as a document id: a non-empty string, or an integer as
+** written. */
+static int json_id(json_object *v, const char **s, size_t *n) {
+  if (!json_object_is_type(v, json_type_string) && !json_object_is_type(v, json_type_int))
+    return 0;
+  *s = json_object_get_string(v);
+  *n = json_object_is_type(v, json_type_string) ? (size_t)json_object_get_string_len(v) : strlen(*s);
+  return *n > 0;
+}
+
+/* Parse one line as one JSON value (RFC 8259: strict, valid UTF-8, nothing
+** but white space after it).  NULL with *why set when it is not. */
+static json_object *parse_line(json_tokener *tok, const char *line, size_t n, const char **why) {
+  json_tokener_reset(tok);
+  json_object *o = n <= INT_MAX ? json_tokener_parse_ex(tok, line, (int)n) : NULL;
+  if (!o) {
+    enum json_tokener_error e = json_tokener_get_error(tok);
+    *why = n > INT_MAX                        ? "line too long"
+           : e == json_tokener_continue      ? "truncated JSON"
+                                             : json_tokener_error_desc(e);
+    return NULL;
   }
-  if (json_is_integer(v)) {
-    snprintf(tmp, tmpn, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-    *s = tmp;
-    *n = strlen(tmp);
-    return 1;
+  for (size_t i = json_tokener_get_parse_end(tok); i < n; i++) {
+    if (line[i] != ' ' && line[i] != '\t' && line[i] != '\r' && line[i] != '\n') {
+      json_object_put(o);
+      *why = "text after the JSON value";
+      return NULL;
+    }
   }
-  return 0;
+  return o;
+}
+
+static int is_string_or_null(json_object *v) {
+  return !v || json_object_is_type(v, json_type_string) || json_object_is_type(v, json_type_null);
 }
 
 static int do_json_line(walker *k, const char *path, uint64_t lineno, const char *line,
                         size_t n) {
   if (is_blank(line, n)) return 0;
-  json_error_t jerr;
-  json_t *o = json_loadb(line, n, JSON_ALLOW_NUL, &jerr);
-  if (!o) {
-    /* jansson rejects invalid UTF-8; repair it and try once more. */
+  const char *why = NULL;
+  json_object *o = parse_line(k->json, line, n, &why);
+  if (!o && json_tokener_get_error(k->json) == json_tokener_error_parse_utf8_string) {
+    /* Invalid UTF-8: repair it (U+FFFD) and try once more. */
     int fixed = gg_utf8_repair(line, n, &k->fixed2);
     if (fixed < 0) return gg_nomem(k->err);
-    if (fixed) o = json_loadb((const char *)k->fixed2.p, k->fixed2.n, JSON_ALLOW_NUL, &jerr);
+    if (fixed) o = parse_line(k->json, (const char *)k->fixed2.p, k->fixed2.n, &why);
   }
-  if (!o || !json_is_object(o)) {
+  if (!o || !json_object_is_type(o, json_type_object)) {
     warn(k, "%s:%llu: skipped: %s", path, (unsigned long long)lineno,
-         o ? "not a JSON object" : jerr.text);
-    json_decref(o);
+         o ? "not a JSON object" : why);
+    json_object_put(o);
     return 0;
   }
-  char tmp[32];
   gg_doc d;
-  json_t *title = json_object_get(o, "title"), *contents = json_object_get(o, "contents");
-  if (!json_id(json_object_get(o, "id"), tmp, sizeof tmp, &d.id, &d.id_len)) {
+  json_object *id = NULL, *title = NULL, *contents = NULL;
+  json_object_object_get_ex(o, "id", &id);
+  json_object_object_get_ex(o, "title", &title);
+  json_object_object_get_ex(o, "contents", &contents);
+  if (!json_id(id, &d.id, &d.id_len)) {
     warn(k, "%s:%llu: skipped: no \"id\" string", path, (unsigned long long)lineno);
-    json_decref(o);
+    json_object_put(o);
     return 0;
   }
-  if ((title && !json_is_string(title) && !json_is_null(title)) ||
-      (contents && !json_is_string(contents) && !json_is_null(contents))) {
+  if (!is_string_or_null(title) || !is_string_or_null(contents)) {
     warn(k, "%s:%llu: skipped: \"title\" and \"contents\" must be strings", path,
          (unsigned long long)lineno);
-    json_decref(o);
+    json_object_put(o);
     return 0;
   }
-  d.title = json_is_string(title) ? json_string_value(title) : "";
-  d.title_len = json_is_string(title) ? json_string_length(title) : 0;
-  d.text = json_is_string(contents) ? json_string_value(contents) : "";
-  d.text_len = json_is_string(contents) ? json_string_length(contents) : 0;
+  d.title = title ? json_object_get_string(title) : NULL;
+  d.title_len = d.title ? (size_t)json_object_get_string_len(title) : 0;
+  d.text = contents ? json_object_get_string(contents) : NULL;
+  d.text_len = d.text ? (size_t)json_object_get_string_len(contents) : 0;
+  if (!d.title) d.title = "";
+  if (!d.text) d.text = "";
   int rc = k->fn(k->ctx, &d);
-  json_decref(o);
+  json_object_put(o);
   return rc;
 }
 
@@ -328,7 +356,12 @@ static int do_dir(walker *k, const char *dir, const char *rel, int depth) {
 
 int gg_walk_run(gg_walk *w, const char *const *paths, size_t npaths, gg_doc_fn fn, void *ctx,
                 gg_error *err) {
-  walker k = {w, fn, ctx, GG_BUF_INIT, GG_BUF_INIT, GG_BUF_INIT, err};
+  walker k = {w, fn, ctx, GG_BUF_INIT, GG_BUF_INIT, GG_BUF_INIT, NULL, err};
+  /* Nesting deeper than this in a line is reported as an error, not a
+  ** crash: json-c's parse stack has this many levels. */
+  k.json = json_tokener_new_ex(JSON_NESTING_MAX);
+  if (!k.json) return gg_nomem(err);
+  json_tokener_set_flags(k.json, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
   int rc = GG_OK;
   for (size_t i = 0; i < npaths && rc == GG_OK; i++) {
     struct stat st;
@@ -350,6 +383,7 @@ int gg_walk_run(gg_walk *w, const char *const *paths, size_t npaths, gg_doc_fn f
   gg_buf_free(&k.data);
   gg_buf_free(&k.fixed);
   gg_buf_free(&k.fixed2);
+  json_tokener_free(k.json);
   return rc;
 }
 

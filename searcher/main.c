@@ -8,7 +8,7 @@
 */
 #define _GNU_SOURCE
 #include <ctype.h>
-#include <jansson.h>
+#include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,14 +86,18 @@ static int print_hits(gg_index *ix, const gg_query *q, const gg_hits *h, const c
       }
       if (*sn) printf("   %s\n", sn);
     } else if (o->fmt == F_JSON) {
-      json_t *j = json_pack("{s:s, s:I, s:s, s:f, s:s, s:s}", "qid", qid, "rank", (json_int_t)(i + 1),
-                            "id", hit->id, "score", hit->score, "title", title, "snippet", sn);
-      if (j && o->timing) json_object_set_new(j, "elapsed_us", json_integer(elapsed));
-      if (j) {
-        json_dumpf(j, stdout, JSON_COMPACT | JSON_REAL_PRECISION(10));
-        putchar('\n');
-        json_decref(j);
-      }
+      /* Scores with 10 significant digits, always with a fraction part. */
+      json_object *j = json_object_new_object(), *score = json_object_new_double(hit->score);
+      json_object_set_serializer(score, json_object_double_to_json_string, (void *)"%.10g", NULL);
+      json_object_object_add(j, "qid", json_object_new_string(qid));
+      json_object_object_add(j, "rank", json_object_new_int64((int64_t)i + 1));
+      json_object_object_add(j, "id", json_object_new_string(hit->id));
+      json_object_object_add(j, "score", score);
+      json_object_object_add(j, "title", json_object_new_string(title));
+      json_object_object_add(j, "snippet", json_object_new_string(sn));
+      if (o->timing) json_object_object_add(j, "elapsed_us", json_object_new_int64(elapsed));
+      puts(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+      json_object_put(j);
     } else {
       printf("%s\t%zu\t", qid, i + 1);
       put_cell(hit->id);

@@ -841,6 +841,52 @@ def case_odd_ids():
     s.done()
 
 
+def case_json_lines():
+    """JSONL edge cases, each with its hand-checked outcome: escapes, NUL,
+    CRLF, duplicate keys, numeric ids, nesting, and the lines that must be
+    skipped (trailing text, truncation, single quotes, deep nesting, a
+    non-integer id) with a warning naming the line."""
+    s = T.Scratch("e2e-json-lines")
+    lines = [
+        b'{"id":"n1","contents":"before\\u0000nulword after"}\n',                  # 1
+        b'{"id":"cr1","contents":"crlfword"}\r\n',                                 # 2
+        b'{"id":"tg","contents":"trailword"} x\n',                                 # 3 skipped
+        b'{"id":"tr","contents":"truncword"\n',                                    # 4 skipped
+        b'{"id":"esc","title":"caf\\u00e9","contents":"sm\\u00f8rrebr\\u00f8d \\ud83d\\ude00 tab\\tword"}\n',
+        b'{"id":"ls","contents":"lone \\ud800 surrogateword"}\n',                 # 6 U+FFFD
+        b'{"id":"deep","x":' + b'[' * 600 + b']' * 600 + b',"contents":"deepword"}\n',  # 7 skipped
+        b'{"id":"ok100","x":' + b'[' * 100 + b']' * 100 + b',"contents":"shallowword"}\n',
+        b'{"id": 12345678901234567890, "contents":"bigid"}\n',
+        b"{'id':'sq','contents':'quoteword'}\n",                                   # 10 skipped
+        b'{"id":"dup","contents":"firstword","contents":"secondword"}\n',
+        b'{"id": -7, "contents":"negid"}\n',
+        b'{"id": 1.5, "contents":"floatid"}\n',                                    # 13 skipped
+        b'{"id":"bad","contents":"caf\xe9 badutfword"}\n',                         # 14 repaired
+        b'{"id":"","contents":"emptyid"}\n',                                       # 15 skipped
+    ]
+    T.write(s("in", "t.jsonl"), b"".join(lines))
+    ix = s("ix")
+    r = T.gg_index("build", "--index", ix, s("in"))
+    check(r.rc == 1, f"build with skipped lines exits 1: {r!r}")
+    warns = sorted(int(m.group(1)) for m in re.finditer(r"t\.jsonl:(\d+): skipped", r.err.decode()))
+    check(warns == [3, 4, 7, 10, 13, 15], f"skipped lines: {warns}: {r.err!r}")
+    expect = {"nulword": ["n1"], "after": ["n1"], "crlfword": ["cr1"], "trailword": [], "truncword": [],
+              "smørrebrød": ["esc"], "word": ["esc"], "café": ["esc"], "surrogateword": ["ls"],
+              "deepword": [], "shallowword": ["ok100"], "bigid": ["12345678901234567890"],
+              "quoteword": [], "firstword": [], "secondword": ["dup"], "negid": ["-7"], "floatid": [],
+              "badutfword": ["bad"], "emptyid": []}
+    for w, want in expect.items():
+        got = T.ids_of(trec(ix, w).text)
+        check(got == want, f"search {w!r}: {got}, want {want}")
+    r = T.gg_search("--index", ix, "--format", "json", "surrogateword")
+    rows = [json.loads(l) for l in r.text.splitlines()]
+    check(rows and "lone \ufffd" in rows[0]["snippet"], f"a lone surrogate becomes U+FFFD: {rows}")
+    r = T.gg_search("--index", ix, "--format", "json", "badutfword")
+    rows = [json.loads(l) for l in r.text.splitlines()]
+    check(rows and "caf\ufffd" in rows[0]["snippet"], f"invalid UTF-8 becomes U+FFFD: {rows}")
+    s.done()
+
+
 def case_concurrent_readers():
     """Searches running while builds replace the index always see a whole
     index: the old one or the new one, never an error."""

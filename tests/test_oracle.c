@@ -22,7 +22,7 @@
 ** (many sorted runs merged) into a fresh folder: the index files must be
 ** byte-identical and every query must give identical hits.
 */
-#include <jansson.h>
+#include <json-c/json.h>
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
@@ -179,25 +179,18 @@ static void load_jsonl(const char *path) {
     size_t k = n;
     while (k && (line[k - 1] == '\n' || line[k - 1] == '\r' || line[k - 1] == ' ')) k--;
     if (k == 0) continue;
-    json_error_t je;
-    json_t *o = json_loadb(line, k, 0, &je);
-    REQUIRE(o && json_is_object(o), "%s: bad JSON line: %s", path, je.text);
-    json_t *jid = json_object_get(o, "id"), *jt = json_object_get(o, "title"),
-           *jc = json_object_get(o, "contents");
-    char idbuf[32];
-    const char *id;
-    if (json_is_integer(jid)) {
-      snprintf(idbuf, sizeof idbuf, "%" JSON_INTEGER_FORMAT, json_integer_value(jid));
-      id = idbuf;
-    } else {
-      REQUIRE(json_is_string(jid), "%s: id not a string", path);
-      id = json_string_value(jid);
-    }
-    add_doc(id, json_is_string(jt) ? json_string_value(jt) : "",
-            json_is_string(jt) ? json_string_length(jt) : 0,
-            json_is_string(jc) ? json_string_value(jc) : "",
-            json_is_string(jc) ? json_string_length(jc) : 0);
-    json_decref(o);
+    json_object *o = json_tokener_parse(line), *jid = NULL, *jt = NULL, *jc = NULL;
+    REQUIRE(o && json_object_is_type(o, json_type_object), "%s: bad JSON line", path);
+    json_object_object_get_ex(o, "id", &jid);
+    json_object_object_get_ex(o, "title", &jt);
+    json_object_object_get_ex(o, "contents", &jc);
+    REQUIRE(json_object_is_type(jid, json_type_string) || json_object_is_type(jid, json_type_int),
+            "%s: id not a string", path);
+    int jt_ok = json_object_is_type(jt, json_type_string), jc_ok = json_object_is_type(jc, json_type_string);
+    add_doc(json_object_get_string(jid), jt_ok ? json_object_get_string(jt) : "",
+            jt_ok ? (size_t)json_object_get_string_len(jt) : 0, jc_ok ? json_object_get_string(jc) : "",
+            jc_ok ? (size_t)json_object_get_string_len(jc) : 0);
+    json_object_put(o);
   }
   free(line);
   gzclose(f);
