@@ -160,9 +160,20 @@ static uint32_t hash_term(const char *s, size_t n) {
   return h;
 }
 
+/* A zeroed table of n * size bytes whose pages are written now.  calloc's
+** fresh pages would map the shared zero page on the first lookup and take a
+** copy-on-write fault on the first insert, which in a threaded process
+** flushes the TLB of every core (an IPI per page).  explicit_bzero, as
+** compilers turn malloc + memset into calloc. */
+static void *table_alloc(size_t n, size_t size) {
+  void *p = n <= SIZE_MAX / size ? malloc(n * size) : NULL;
+  if (p) explicit_bzero(p, n * size);
+  return p;
+}
+
 static int grow_slots(gg_inverter *v) {
   uint32_t n = v->nslots ? v->nslots * 2 : 1u << 14;
-  uint64_t *s = calloc(n, sizeof *s);
+  uint64_t *s = table_alloc(n, sizeof *s);
   if (!s) return GG_ENOMEM;
   for (uint32_t i = 0; i < v->nterms; i++) {
     uint32_t j = v->terms[i].hash & (n - 1);
@@ -230,7 +241,7 @@ static uint32_t stem_term(gg_inverter *v, const char *w, size_t n) {
 
 static int grow_words(gg_inverter *v) {
   uint32_t n = v->nwslots ? v->nwslots * 2 : 1u << 14;
-  word_slot *ws = calloc(n, sizeof *ws);
+  word_slot *ws = table_alloc(n, sizeof *ws);
   if (!ws) return GG_ENOMEM;
   for (uint32_t i = 0; i < v->nwslots; i++) {
     if (!v->words[i].term1) continue;
