@@ -28,9 +28,9 @@ static inline size_t gg_packed_bytes(unsigned n, unsigned bits) {
 unsigned gg_bits_needed(const uint32_t *in, unsigned n);
 
 /* Pack n (<= GG_BLOCK) values of width bits into out, which must have
-** gg_packed_bytes(n,bits) + GG_PACK_PAD writable bytes.  Returns the bytes
-** used.  Values must fit in bits (the caller computed bits with
-** gg_bits_needed). */
+** gg_packed_bytes(n,bits) + GG_PACK_PAD writable bytes (the GG_PACK_PAD
+** bytes after the packed ones are zeroed).  Returns the bytes used.  Only
+** the low `bits` bits of each value are stored. */
 size_t gg_pack(uint8_t *out, const uint32_t *in, unsigned n, unsigned bits);
 
 /* Unpack n (<= GG_BLOCK) values of width bits (<= 32).  Reads

@@ -69,6 +69,19 @@ static void test_pack_roundtrip(void) {
         ref_pack(ref, nbytes, in, n, b);
         CHECK(memcmp(buf, ref, nbytes) == 0, "gg_pack(n=%u,b=%u,%s) differs from the reference layout",
               n, b, pattern_name[pat]);
+        int pad_zero = 1;
+        for (size_t k = 0; k < GG_PACK_PAD; k++) pad_zero &= buf[nbytes + k] == 0;
+        CHECK(pad_zero, "gg_pack(n=%u,b=%u) leaves the pad bytes non-zero", n, b);
+        /* Bits above the width are not stored: the same bytes with every
+        ** value's high bits set. */
+        if (b < 32) {
+          uint32_t high[GG_BLOCK];
+          for (unsigned i = 0; i < n; i++) high[i] = in[i] | ~(uint32_t)0 << b;
+          memset(buf, 0x5A, nbytes + GG_PACK_PAD);
+          gg_pack(buf, high, n, b);
+          CHECK(memcmp(buf, ref, nbytes) == 0, "gg_pack(n=%u,b=%u,%s) stores bits above the width", n, b,
+                pattern_name[pat]);
+        }
 
         /* Unpack the reference bytes with random junk in the pad: values
         ** must not depend on bytes past the packed ones. */
