@@ -18,6 +18,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "../core/codec.h"
 #include "../core/err.h"
@@ -26,6 +27,7 @@
 
 #define ARENA_CHUNK (1u << 20)
 #define RUN_SPOOL_MEM (4u << 20)
+#define HUGE_PAGE ((size_t)2 << 20)
 #define RUN_IN_MEMORY_MAX ((size_t)64 << 20) /* a single run larger than this goes to disk too */
 #define RELEASE_STEP ((size_t)16 << 20)     /* merged run bytes dropped from memory in steps of this */
 
@@ -160,20 +162,32 @@ static uint32_t hash_term(const char *s, size_t n) {
   return h;
 }
 
-/* A zeroed table of n * size bytes whose pages are written now.  calloc's
-** fresh pages would map the shared zero page on the first lookup and take a
-** copy-on-write fault on the first insert, which in a threaded process
-** flushes the TLB of every core (an IPI per page).  explicit_bzero, as
-** compilers turn malloc + memset into calloc. */
+/* n * size bytes for a table that lookups hit at random: from 2 MiB up,
+** on huge pages (transparent huge pages, where the system allows them on
+** request), which miss the TLB far less.  NULL on overflow or OOM. */
 static void *table_alloc(size_t n, size_t size) {
-  void *p = n <= SIZE_MAX / size ? malloc(n * size) : NULL;
+  if (n > SIZE_MAX / size) return NULL;
+  size_t bytes = n * size;
+  if (bytes < HUGE_PAGE) return malloc(bytes);
+  bytes = (bytes + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+  void *p = aligned_alloc(HUGE_PAGE, bytes);
+  if (p) madvise(p, bytes, MADV_HUGEPAGE);
+  return p;
+}
+
+/* The same, zeroed by writing: calloc's fresh pages would map the shared
+** zero page on the first lookup and take a copy-on-write fault on the first
+** insert, which in a threaded process flushes the TLB of every core (an IPI
+** per page).  explicit_bzero, as compilers turn malloc + memset into calloc. */
+static void *table_zalloc(size_t n, size_t size) {
+  void *p = table_alloc(n, size);
   if (p) explicit_bzero(p, n * size);
   return p;
 }
 
 static int grow_slots(gg_inverter *v) {
   uint32_t n = v->nslots ? v->nslots * 2 : 1u << 14;
-  uint64_t *s = table_alloc(n, sizeof *s);
+  uint64_t *s = table_zalloc(n, sizeof *s);
   if (!s) return GG_ENOMEM;
   for (uint32_t i = 0; i < v->nterms; i++) {
     uint32_t j = v->terms[i].hash & (n - 1);
@@ -241,7 +255,7 @@ static uint32_t stem_term(gg_inverter *v, const char *w, size_t n) {
 
 static int grow_words(gg_inverter *v) {
   uint32_t n = v->nwslots ? v->nwslots * 2 : 1u << 14;
-  word_slot *ws = table_alloc(n, sizeof *ws);
+  word_slot *ws = table_zalloc(n, sizeof *ws);
   if (!ws) return GG_ENOMEM;
   for (uint32_t i = 0; i < v->nwslots; i++) {
     if (!v->words[i].term1) continue;
