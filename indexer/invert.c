@@ -107,16 +107,54 @@ int gg_inverter_new(const char *tmp_dir, size_t budget, gg_inverter **out, gg_er
   return GG_OK;
 }
 
+/* A zeroed table of n * size bytes that lookups hit at random.  From 2 MiB
+** up it is mapped on its own, 2 MiB-aligned and on transparent huge pages
+** where the system grants them on request (far fewer TLB misses), and goes
+** back to the system when freed (malloc would keep the freed tables of a
+** doubling in its heap).  It is zeroed by writing: fresh pages that a lookup
+** reads first map the shared zero page, and the first insert then takes a
+** copy-on-write fault that, in a threaded process, flushes the TLB of every
+** core.  NULL on overflow or OOM; free with table_free(p, n, size). */
+static size_t table_bytes(size_t n, size_t size) {
+  size_t bytes = n * size;
+  return bytes < HUGE_PAGE ? bytes : (bytes + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+}
+
+static void *table_zalloc(size_t n, size_t size) {
+  if (n > (SIZE_MAX - HUGE_PAGE) / size / 2) return NULL;
+  size_t bytes = table_bytes(n, size);
+  if (bytes < HUGE_PAGE) {
+    void *p = malloc(bytes);
+    if (p) explicit_bzero(p, bytes);  /* not memset: compilers make that calloc */
+    return p;
+  }
+  uint8_t *m = mmap(NULL, bytes + HUGE_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (m == MAP_FAILED) return NULL;
+  size_t lead = (HUGE_PAGE - (uintptr_t)m % HUGE_PAGE) % HUGE_PAGE;
+  if (lead) munmap(m, lead);
+  munmap(m + lead + bytes, HUGE_PAGE - lead);
+  madvise(m + lead, bytes, MADV_HUGEPAGE);
+  explicit_bzero(m + lead, bytes);
+  return m + lead;
+}
+
+static void table_free(void *p, size_t n, size_t size) {
+  if (!p) return;
+  size_t bytes = table_bytes(n, size);
+  if (bytes < HUGE_PAGE) free(p);
+  else munmap(p, bytes);
+}
+
 static void table_reset(gg_inverter *v) {
   for (uint32_t i = 0; i < v->nterms; i++) gg_buf_free(&v->terms[i].rec);
   free(v->terms);
-  free(v->slots);
+  table_free(v->slots, v->nslots, sizeof *v->slots);
   while (v->arena) {
     arena_chunk *n = v->arena->next;
     free(v->arena);
     v->arena = n;
   }
-  free(v->words);
+  table_free(v->words, v->nwslots, sizeof *v->words);
   v->words = NULL;
   v->nwords = v->nwslots = 0;
   v->terms = NULL;
@@ -162,29 +200,6 @@ static uint32_t hash_term(const char *s, size_t n) {
   return h;
 }
 
-/* n * size bytes for a table that lookups hit at random: from 2 MiB up,
-** on huge pages (transparent huge pages, where the system allows them on
-** request), which miss the TLB far less.  NULL on overflow or OOM. */
-static void *table_alloc(size_t n, size_t size) {
-  if (n > SIZE_MAX / size) return NULL;
-  size_t bytes = n * size;
-  if (bytes < HUGE_PAGE) return malloc(bytes);
-  bytes = (bytes + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
-  void *p = aligned_alloc(HUGE_PAGE, bytes);
-  if (p) madvise(p, bytes, MADV_HUGEPAGE);
-  return p;
-}
-
-/* The same, zeroed by writing: calloc's fresh pages would map the shared
-** zero page on the first lookup and take a copy-on-write fault on the first
-** insert, which in a threaded process flushes the TLB of every core (an IPI
-** per page).  explicit_bzero, as compilers turn malloc + memset into calloc. */
-static void *table_zalloc(size_t n, size_t size) {
-  void *p = table_alloc(n, size);
-  if (p) explicit_bzero(p, n * size);
-  return p;
-}
-
 static int grow_slots(gg_inverter *v) {
   uint32_t n = v->nslots ? v->nslots * 2 : 1u << 14;
   uint64_t *s = table_zalloc(n, sizeof *s);
@@ -195,7 +210,7 @@ static int grow_slots(gg_inverter *v) {
     s[j] = (uint64_t)v->terms[i].hash << 32 | (i + 1);
   }
   v->used += (size_t)(n - v->nslots) * sizeof *s;
-  free(v->slots);
+  table_free(v->slots, v->nslots, sizeof *v->slots);
   v->slots = s;
   v->nslots = n;
   return GG_OK;
@@ -264,7 +279,7 @@ static int grow_words(gg_inverter *v) {
     ws[j] = v->words[i];
   }
   v->used += (size_t)(n - v->nwslots) * sizeof *ws;
-  free(v->words);
+  table_free(v->words, v->nwslots, sizeof *v->words);
   v->words = ws;
   v->nwslots = n;
   return GG_OK;
