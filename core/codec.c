@@ -135,21 +135,27 @@ size_t gg_pfor_encode(uint8_t *out, const uint32_t *in, unsigned n) {
     hist[l]++;
     if (l > maxlen) maxlen = l;
   }
-  /* Only the lengths that occur (a dozen, typically, of 33) enter the sums;
-  ** this choice is most of the encoder's time. */
+  /* Only the lengths that occur (a dozen, typically, of 33) enter the sums.
+  ** Widths are tried from the widest down: an exception costs at least two
+  ** bytes and a narrower width only adds exceptions, so once twice their
+  ** number exceeds the best cost no narrower width can win.  The choice is
+  ** the one of trying every width: the cheapest, on a tie the widest-bits
+  ** width maxlen, else the narrowest. */
   unsigned len_of[33], count_of[33], nlens = 0;
   for (unsigned l = 1; l <= maxlen; l++)
     if (hist[l]) {
       len_of[nlens] = l;
       count_of[nlens++] = hist[l];
     }
-  unsigned best_b = maxlen;
+  unsigned best_b = maxlen, above = 0;  /* values longer than b */
   size_t best = gg_packed_bytes(n, maxlen);
-  for (unsigned b = 0; b < maxlen; b++) {
+  for (unsigned b = maxlen; b-- > 0;) {
+    above += hist[b + 1];
+    if ((size_t)2 * above > best) break;
     size_t cost = gg_packed_bytes(n, b);
     for (unsigned q = 0; q < nlens; q++)
       if (len_of[q] > b) cost += count_of[q] * (1 + (len_of[q] - b + 6) / 7);
-    if (cost < best) {
+    if (cost < best || (cost == best && best_b != maxlen)) {
       best = cost;
       best_b = b;
     }
