@@ -61,6 +61,17 @@ typedef struct tok {
   uint32_t pos;
 } tok;
 
+/* Words wait in a small queue between the prefetch of their word-table slot
+** and their lookup, so the slot's cache miss overlaps the work on the words
+** before them. */
+#define WORDS_AHEAD 8
+typedef struct queued_word {
+  uint32_t hash;
+  uint32_t pos;
+  uint8_t len;
+  char w[WORD_KEY];
+} queued_word;
+
 typedef struct arena_chunk {
   struct arena_chunk *next;
   size_t used;
@@ -93,6 +104,8 @@ struct gg_inverter {
   uint64_t *run_off;         /* nruns + 1 offsets of the runs in their spool */
   size_t nruns;
   int64_t adding;            /* document being added */
+  queued_word queue[WORDS_AHEAD]; /* words of the document not yet looked up */
+  unsigned queue_head, queue_n;
 };
 
 int gg_inverter_new(const char *tmp_dir, size_t budget, gg_inverter **out, gg_error *err) {
@@ -289,14 +302,12 @@ static int grow_words(gg_inverter *v) {
 ** cache: it stops growing at a sixteenth of the budget (so its doubling,
 ** when the old and new tables briefly coexist, stays within the budget's
 ** margin); once full, words not in it go to the stemmer every time. */
-static uint32_t word_term(gg_inverter *v, const char *w, size_t n) {
-  if (n > WORD_KEY) return stem_term(v, w, n);
+static uint32_t word_term(gg_inverter *v, const char *w, size_t n, uint32_t h) {
   int full = (uint64_t)(v->nwords + 1) * 2 > v->nwslots;
   if (full && (v->nwslots == 0 || (size_t)v->nwslots * 2 * sizeof(word_slot) <= v->budget / 16)) {
     if (grow_words(v)) return UINT32_MAX;
     full = 0;
   }
-  uint32_t h = hash_term(w, n);
   uint32_t j = h & (v->nwslots - 1);
   for (;; j = (j + 1) & (v->nwslots - 1)) {
     word_slot *ws = &v->words[j];
@@ -314,12 +325,8 @@ static uint32_t word_term(gg_inverter *v, const char *w, size_t n) {
   return id;
 }
 
-static int on_word(void *ctx, const char *word, size_t len, uint32_t pos, size_t start,
-                   size_t end) {
-  (void)start;
-  (void)end;
-  gg_inverter *v = ctx;
-  uint32_t id = word_term(v, word, len);
+/* Record an occurrence of term id at pos in the document being added. */
+static int add_token(gg_inverter *v, uint32_t id, uint32_t pos) {
   if (id == UINT32_MAX) return GG_ENOMEM;
   if (grow1((void **)&v->toks, v->ntoks, &v->toks_cap, sizeof *v->toks, 4096)) return GG_ENOMEM;
   v->toks[v->ntoks].term = id;
@@ -334,6 +341,47 @@ static int on_word(void *ctx, const char *word, size_t len, uint32_t pos, size_t
     t->cur_tf = 0;
   }
   t->cur_tf++;
+  return 0;
+}
+
+/* Look up the oldest queued word and record it. */
+static int dequeue_word(gg_inverter *v) {
+  queued_word *q = &v->queue[v->queue_head];
+  v->queue_head = (v->queue_head + 1) % WORDS_AHEAD;
+  v->queue_n--;
+  return add_token(v, word_term(v, q->w, q->len, q->hash), q->pos);
+}
+
+/* Record every queued word, in order. */
+static int drain_words(gg_inverter *v) {
+  int rc = 0;
+  while (v->queue_n && rc == 0) rc = dequeue_word(v);
+  v->queue_n = 0;
+  return rc;
+}
+
+/* Words are recorded in the order the analyser gives them; the queue only
+** delays them.  Long words (rare) bypass the word table and the queue. */
+static int on_word(void *ctx, const char *word, size_t len, uint32_t pos, size_t start,
+                   size_t end) {
+  (void)start;
+  (void)end;
+  gg_inverter *v = ctx;
+  if (len > WORD_KEY) {
+    int rc = drain_words(v);
+    return rc ? rc : add_token(v, stem_term(v, word, len), pos);
+  }
+  uint32_t h = hash_term(word, len);
+  if (v->nwslots) __builtin_prefetch(&v->words[h & (v->nwslots - 1)]);
+  if (v->queue_n == WORDS_AHEAD) {
+    int rc = dequeue_word(v);
+    if (rc) return rc;
+  }
+  queued_word *q = &v->queue[(v->queue_head + v->queue_n++) % WORDS_AHEAD];
+  q->hash = h;
+  q->pos = pos;
+  q->len = (uint8_t)len;
+  memcpy(q->w, word, len);
   return 0;
 }
 
@@ -396,8 +444,10 @@ int gg_inverter_add(gg_inverter *v, gg_analyzer *an, uint32_t doc, const gg_doc 
   v->adding = doc;
   uint32_t pos = 0;
   v->an = an;
+  v->queue_n = 0;
   int rc = gg_analyze_words(an, d->title, d->title_len, &pos, on_word, v);
   if (rc == 0) rc = gg_analyze_words(an, d->text, d->text_len, &pos, on_word, v);
+  if (rc == 0) rc = drain_words(v);
   if (rc) return rc == GG_ENOMEM ? gg_nomem(err) : gg_fail(err, rc, "analysis failed");
   *ntokens = pos;
   /* Group positions by term without sorting: offsets from the counts,
