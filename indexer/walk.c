@@ -9,7 +9,7 @@
 **   *.jsonl, *.jsonl.gz    one {"id","title","contents"} object per line
 ** A file named explicitly with another suffix is read as text.  In folders,
 ** hidden entries and other suffixes are ignored.  Everything is read through
-** zlib's gz* functions, which pass uncompressed files through unchanged;
+** gzin.h, which passes files that are not gzip through unchanged;
 ** JSON lines are parsed by json-c.
 **
 ** Bad inputs inside a walk (binary, empty, too large, unreadable, invalid
@@ -26,10 +26,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <zlib.h>
 
 #include "../core/err.h"
 #include "../core/utf8.h"
+#include "gzin.h"
 #include "indexer.h"
 
 #define JSON_NESTING_MAX 512
@@ -76,16 +76,16 @@ static void warn(walker *k, const char *fmt, ...) {
 
 /* Read all of f into k->data; 1 if larger than the limit, -1 on a read
 ** error, 0 on success. */
-static int slurp(walker *k, gzFile f, size_t limit) {
+static int slurp(walker *k, gg_gzin *f, size_t limit) {
   k->data.n = 0;
   for (;;) {
     if (gg_buf_reserve(&k->data, 65536)) return -2;
-    int n = gzread(f, k->data.p + k->data.n, 65536);
+    long n = gg_gzin_read(f, k->data.p + k->data.n, 65536);
     if (n < 0) return -1;
     if (n == 0) return 0;
     k->data.n += (size_t)n;
     k->w->input_bytes += (uint64_t)n;
-    k->w->raw_cur = (uint64_t)gzoffset(f);
+    k->w->raw_cur = gg_gzin_offset(f);
     if (k->data.n > limit) return 1;
   }
 }
@@ -104,12 +104,11 @@ static void trim(const char **s, size_t *n) {
   while (*n && is_blank(*s + *n - 1, 1)) (*n)--;
 }
 
-static int do_text(walker *k, const char *path, const char *id, gzFile f) {
+static int do_text(walker *k, const char *path, const char *id, gg_gzin *f) {
   int r = slurp(k, f, k->w->max_doc_bytes);
   if (r == -2) return gg_nomem(k->err);
   if (r < 0) {
-    int e;
-    warn(k, "%s: skipped: read error (%s)", path, gzerror(f, &e));
+    warn(k, "%s: skipped: read error (%s)", path, gg_gzin_error(f));
     return 0;
   }
   if (r == 1) {
@@ -233,23 +232,22 @@ static int do_json_line(walker *k, const char *path, uint64_t lineno, const char
   return rc;
 }
 
-static int do_jsonl(walker *k, const char *path, gzFile f) {
+static int do_jsonl(walker *k, const char *path, gg_gzin *f) {
   uint64_t lineno = 0;
   size_t start = 0;  /* start of the unconsumed line in k->data */
   int too_long = 0;  /* skipping the rest of an over-long line */
   k->data.n = 0;
   for (;;) {
     if (gg_buf_reserve(&k->data, 65536)) return gg_nomem(k->err);
-    int got = gzread(f, k->data.p + k->data.n, 65536);
+    long got = gg_gzin_read(f, k->data.p + k->data.n, 65536);
     if (got < 0) {
-      int e;
-      warn(k, "%s: stopped reading: %s", path, gzerror(f, &e));
+      warn(k, "%s: stopped reading: %s", path, gg_gzin_error(f));
       return 0;
     }
     size_t scan = k->data.n;
     k->data.n += (size_t)got;
     k->w->input_bytes += (uint64_t)got;
-    k->w->raw_cur = (uint64_t)gzoffset(f);
+    k->w->raw_cur = gg_gzin_offset(f);
     int eof = got == 0;
     for (;;) {
       char *nl = memchr(k->data.p + scan, '\n', k->data.n - scan);
@@ -282,15 +280,14 @@ static int do_jsonl(walker *k, const char *path, gzFile f) {
 }
 
 static int do_file(walker *k, const char *path, const char *id, enum kind kind, uint64_t size) {
-  gzFile f = gzopen(path, "rb");
+  gg_gzin *f = gg_gzin_open(path);
   if (!f) {
     warn(k, "%s: skipped: cannot open: %s", path, strerror(errno));
     k->w->raw_done += size;
     return 0;
   }
-  gzbuffer(f, 1 << 17);
   int rc = kind == K_JSONL ? do_jsonl(k, path, f) : do_text(k, path, id, f);
-  gzclose(f);
+  gg_gzin_close(f);
   k->w->raw_done += size;
   k->w->raw_cur = 0;
   return rc;

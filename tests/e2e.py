@@ -887,6 +887,75 @@ def case_json_lines():
     s.done()
 
 
+def case_gzip_inputs():
+    """Gzip inputs read like zlib's gzread reads them: members one after
+    another, trailing non-gzip bytes ignored, a file that is not gzip passed
+    through; a truncated or damaged file gives a warning naming it, keeps the
+    documents read before the damage, and never a crash."""
+    s = T.Scratch("e2e-gzip")
+    lines = [json.dumps({"id": f"d{i}", "contents": f"word{i} common filler text " * 20}) + "\n"
+             for i in range(3000)]
+    body = "".join(lines).encode()
+    whole = gzip.compress(body, mtime=0)
+    d = s("in")
+    # two members: the lines split between them
+    half = len(body) // 2
+    cut = body.rindex(b"\n", 0, half) + 1
+    T.write(os.path.join(d, "members.jsonl.gz"),
+            gzip.compress(body[:cut], mtime=0) + gzip.compress(body[cut:].replace(b'"d', b'"m'), mtime=0))
+    # trailing garbage after the member
+    T.write(os.path.join(d, "trailing.jsonl.gz"),
+            gzip.compress(b'{"id":"t1","contents":"trailingword"}\n', mtime=0) + b"garbage, not gzip")
+    # not gzip at all despite the name
+    T.write(os.path.join(d, "plain.jsonl.gz"), b'{"id":"p1","contents":"plainword"}\n')
+    T.write(os.path.join(d, "plain.txt.gz"), b"Plain Title\nplaintextword\n")
+    # truncated, and damaged in the middle
+    T.write(os.path.join(d, "truncated.jsonl.gz"), whole[:len(whole) * 6 // 10])
+    bad = bytearray(gzip.compress(body.replace(b'"d', b'"x'), mtime=0))
+    for k in range(len(bad) // 2, len(bad) // 2 + 64):
+        bad[k] ^= 0x5A
+    T.write(os.path.join(d, "damaged.jsonl.gz"), bytes(bad))
+    rng = random.Random(7)
+    short = b"Short Title\nshortword " + " ".join(f"w{rng.getrandbits(40):x}" for _ in range(5000)).encode()
+    short_gz = gzip.compress(short, mtime=0)
+    T.write(os.path.join(d, "short.txt.gz"), short_gz[:len(short_gz) // 2])
+    # gzip magic, then noise: 20 files, each a warning (or nothing), never a crash
+    for i in range(20):
+        T.write(os.path.join(d, "noise", f"n{i}.jsonl.gz"), b"\x1f\x8b\x08\x00" + rng.randbytes(rng.randrange(0, 5000)))
+    ix = s("ix")
+    r = T.gg_index("build", "--index", ix, d)
+    check(r.rc == 1, f"build with damaged inputs exits 1: {r!r}")
+    check(sum(1 for l in r.errlines() if "noise/n" in l) == 20, "every noise file is warned about")
+    warns = [l for l in r.errlines() if "warning" in l]
+    # damaged deflate data may decode as garbage (lines skipped as bad JSON)
+    # until the checksum at the end of the member says so
+    check(any("damaged.jsonl.gz: stopped reading:" in l for l in warns), f"damaged: {warns[-5:]}")
+    warns = [l for l in warns if "damaged.jsonl.gz" not in l and "noise/n" not in l]
+    check(any("truncated.jsonl.gz: stopped reading: unexpected end of file" in l for l in warns), f"truncated: {warns}")
+    check(any("short.txt.gz: skipped: read error (unexpected end of file)" in l for l in warns), f"short: {warns}")
+    check(len(warns) == 2, f"no other warnings: {warns}")
+
+    def ids(word):
+        return T.ids_of(trec(ix, word, k=100000).text)
+    got = ids("common")
+    members = {f"d{i}" for i in range(3000) if lines[i] in body[:cut].decode()} | \
+              {f"m{i}" for i in range(3000) if lines[i] not in body[:cut].decode()}
+    check(set(got) >= members, f"both members read: {len(set(got) & members)} of {len(members)}")
+    trunc = [i for i in got if i.startswith("d")]
+    check(len(trunc) >= 3000, f"the members' d-lines: {len(trunc)}")
+    damaged = [i for i in got if i.startswith("x")]
+    check(0 < len(damaged) < 3000, f"lines before the damage kept: {len(damaged)}")
+    for w, want in {"trailingword": ["t1"], "plainword": ["p1"], "plaintextword": ["plain.txt.gz"],
+                    "shortword": []}.items():
+        check(ids(w) == want, f"search {w!r}: {ids(w)}, want {want}")
+    # every document of the truncated file that was kept is whole
+    r = T.gg_search("--index", ix, "--format", "json", "-k", "100000", "filler")
+    n_bad = sum(1 for l in r.text.splitlines() if json.loads(l)["id"].startswith("d") and
+                "filler" not in json.loads(l)["snippet"])
+    check(n_bad == 0, f"{n_bad} truncated documents indexed in part")
+    s.done()
+
+
 def case_concurrent_readers():
     """Searches running while builds replace the index always see a whole
     index: the old one or the new one, never an error."""
