@@ -120,9 +120,12 @@ static long read_gzip(gg_gzin *z, uint8_t *out, size_t n) {
     }
     z->st.next_out = out;
     z->st.avail_out = (uint32_t)n;
+    uint32_t avail_before = z->st.avail_in;
     int r = isal_inflate(&z->st);
     size_t got = n - z->st.avail_out;
-    if (r < 0) {
+    int stuck = got == 0 && z->st.avail_in == avail_before && avail_before > 0 &&
+                z->st.block_state != ISAL_BLOCK_FINISH;  /* never loop without progress */
+    if (r < 0 || stuck) {
       z->error = r == ISAL_INCORRECT_CHECKSUM ? "gzip checksum mismatch" : "invalid gzip data";
       return -1;
     }

@@ -298,7 +298,8 @@ static int grow_words(gg_inverter *v) {
   return GG_OK;
 }
 
-/* Term index of a normalised word; UINT32_MAX on OOM.  The word table is a
+/* Term index of a normalised word w of n <= WORD_KEY bytes whose hash_term
+** is h; UINT32_MAX on OOM.  The word table is a
 ** cache: it stops growing at a sixteenth of the budget (so its doubling,
 ** when the old and new tables briefly coexist, stays within the budget's
 ** margin); once full, words not in it go to the stemmer every time. */
