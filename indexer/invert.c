@@ -9,7 +9,8 @@
 ** bytewise and written as one run to a temporary file, and the table starts
 ** empty.  A run covers a contiguous range of documents, so the postings of a
 ** term over the whole collection are its run records concatenated in run
-** order; the final merge is a k-way merge on the term only.
+** order; the final merge is a k-way merge on the term only, of the runs in
+** the file and the table itself (sorted, never written out) as the last run.
 **
 ** Run file: repeated { varint term_len, term bytes, varint df,
 ** varint record_len, record bytes }, terms strictly increasing.
@@ -28,7 +29,6 @@
 #define ARENA_CHUNK (1u << 20)
 #define RUN_SPOOL_MEM (4u << 20)
 #define HUGE_PAGE ((size_t)2 << 20)
-#define RUN_IN_MEMORY_MAX ((size_t)64 << 20) /* a single run larger than this goes to disk too */
 #define RELEASE_STEP ((size_t)16 << 20)     /* merged run bytes dropped from memory in steps of this */
 
 typedef struct term_acc {
@@ -100,7 +100,7 @@ struct gg_inverter {
   uint32_t *scratch;         /* positions while merging */
   size_t scratch_cap;
   gg_spool *runs;            /* every flushed run, back to back, in one temp file */
-  gg_spool *last;            /* the only run of a single-run build, in memory */
+  uint32_t *final_order;     /* the last run: the table's terms in order (gg_inverter_finish) */
   uint64_t *run_off;         /* nruns + 1 offsets of the runs in their spool */
   size_t nruns;
   int64_t adding;            /* document being added */
@@ -180,7 +180,7 @@ void gg_inverter_free(gg_inverter *v) {
   if (!v) return;
   table_reset(v);
   gg_spool_close(v->runs);
-  gg_spool_close(v->last);
+  free(v->final_order);
   free(v->run_off);
   free(v->toks);
   free(v->doc_terms);
@@ -397,27 +397,32 @@ static int cmp_term_idx(const void *a, const void *b, void *ctx) {
   return c ? c : (x->len > y->len) - (x->len < y->len);
 }
 
-/* Write the table as one sorted run and empty it.  in_memory: this is the
-** only run and it may stay in memory. */
-static int flush_run(gg_inverter *v, int in_memory, gg_error *err) {
+/* The table's term indices in term order (a new array), NULL on OOM. */
+static uint32_t *sorted_terms(gg_inverter *v) {
+  uint32_t *order = malloc((size_t)(v->nterms ? v->nterms : 1) * sizeof *order);
+  if (!order) return NULL;
+  for (uint32_t i = 0; i < v->nterms; i++) order[i] = i;
+  qsort_r(order, v->nterms, sizeof *order, cmp_term_idx, v->terms);
+  return order;
+}
+
+/* Write the table as one sorted run to the run file and empty it. */
+static int flush_run(gg_inverter *v, gg_error *err) {
   if (v->nterms == 0) return GG_OK;
-  uint32_t *order = malloc((size_t)v->nterms * sizeof *order);
+  uint32_t *order = sorted_terms(v);
   uint64_t *offs = realloc(v->run_off, (v->nruns + 2) * sizeof *offs);
   if (offs) v->run_off = offs;
   if (!order || !offs) {
     free(order);
     return gg_nomem(err);
   }
-  for (uint32_t i = 0; i < v->nterms; i++) order[i] = i;
-  qsort_r(order, v->nterms, sizeof *order, cmp_term_idx, v->terms);
-  gg_spool **target = in_memory ? &v->last : &v->runs;
   int rc = GG_OK;
-  if (!*target) rc = gg_spool_open(v->tmp_dir, in_memory ? SIZE_MAX : RUN_SPOOL_MEM, target, err);
+  if (!v->runs) rc = gg_spool_open(v->tmp_dir, RUN_SPOOL_MEM, &v->runs, err);
   if (rc != GG_OK) {
     free(order);
     return rc;
   }
-  gg_spool *sp = *target;
+  gg_spool *sp = v->runs;
   v->run_off[v->nruns] = gg_spool_size(sp);
   uint8_t hdr[3 * GG_VARINT_MAX + 256];
   for (uint32_t i = 0; i < v->nterms; i++) {
@@ -487,13 +492,18 @@ int gg_inverter_add(gg_inverter *v, gg_analyzer *an, uint32_t doc, const gg_doc 
     t->last_doc = doc;
     t->df++;
   }
-  if (v->used > v->budget) return flush_run(v, 0, err);
+  if (v->used > v->budget) return flush_run(v, err);
   return GG_OK;
 }
 
+/* A sorted run being merged: one in the run file (p..end), or the table
+** itself (order != NULL), whose last run is never written out. */
 typedef struct run_reader {
   const uint8_t *p, *end;
   const uint8_t *released;   /* bytes before this were handed back to the kernel */
+  gg_inverter *v;            /* table runs: the table, */
+  const uint32_t *order;     /* its terms in order, */
+  uint32_t at, count;        /* the next one and how many */
   const uint8_t *term;
   size_t len;
   uint64_t df;
@@ -502,7 +512,23 @@ typedef struct run_reader {
   int done;
 } run_reader;
 
+/* Advance to the run's next term; the previous one's record is consumed
+** (a table run frees it). */
 static int run_next(run_reader *r, gg_error *err) {
+  if (r->order) {
+    if (r->at > 0) gg_buf_free(&r->v->terms[r->order[r->at - 1]].rec);
+    if (r->at == r->count) {
+      r->done = 1;
+      return GG_OK;
+    }
+    const term_acc *t = &r->v->terms[r->order[r->at++]];
+    r->term = (const uint8_t *)t->term;
+    r->len = t->len;
+    r->df = t->df;
+    r->rec = t->rec.p;
+    r->rec_len = t->rec.n;
+    return GG_OK;
+  }
   if (r->p >= r->end) {
     r->done = 1;
     return GG_OK;
@@ -594,13 +620,15 @@ static void heap_sift_down(run_heap *hp, size_t i) {
 
 /* Merge the runs into the sink: every term once, in byte order, with its
 ** records in run (= document) order. */
+/* Merge the runs in the run file and, last, the table (v->final_order). */
 static int merge_runs(gg_inverter *v, const term_sink *k, gg_error *err) {
   int rc = GG_OK;
   const uint8_t *base = NULL;
-  gg_spool *sp = v->last ? v->last : v->runs;
+  gg_spool *sp = v->runs;
   if (sp && (rc = gg_spool_map(sp, &base, err))) return rc;
-  run_reader *rr = calloc(v->nruns ? v->nruns : 1, sizeof *rr);
-  run_heap hp = {calloc(v->nruns ? v->nruns : 1, sizeof(run_reader *)), 0};
+  size_t nr = v->nruns + 1;
+  run_reader *rr = calloc(nr, sizeof *rr);
+  run_heap hp = {calloc(nr, sizeof(run_reader *)), 0};
   if (!rr || !hp.h) {
     free(rr);
     free(hp.h);
@@ -609,6 +637,12 @@ static int merge_runs(gg_inverter *v, const term_sink *k, gg_error *err) {
   for (size_t i = 0; i < v->nruns && rc == GG_OK; i++) {
     rr[i].p = rr[i].released = base + v->run_off[i];
     rr[i].end = base + v->run_off[i + 1];
+  }
+  run_reader *table = &rr[v->nruns];  /* the newest documents: last in run order */
+  table->v = v;
+  table->order = v->final_order;
+  table->count = v->nterms;
+  for (size_t i = 0; i < nr && rc == GG_OK; i++) {
     rc = run_next(&rr[i], err);
     if (rc == GG_OK && !rr[i].done) hp.h[hp.n++] = &rr[i];
   }
@@ -621,7 +655,7 @@ static int merge_runs(gg_inverter *v, const term_sink *k, gg_error *err) {
       run_reader *r = hp.h[0];
       rc = emit_record(v, r, k, err);
       if (rc == GG_OK) rc = run_next(r, err);
-      if ((size_t)(r->p - r->released) >= RELEASE_STEP) {
+      if (!r->order && (size_t)(r->p - r->released) >= RELEASE_STEP) {
         gg_spool_release(sp, r->released, (size_t)(r->p - r->released));
         r->released = r->p;
       }
@@ -759,10 +793,11 @@ static int direct_doc(void *ctx, uint32_t doc, const uint32_t *positions, uint32
 static int direct_end(void *ctx, gg_error *err) { return gg_segw_term_end(ctx, err); }
 
 int gg_inverter_finish(gg_inverter *v, gg_segw *s, int threaded, gg_error *err) {
-  /* The last run stays in memory when it is the only one and small (a
-  ** large one is serialised to disk too, to keep the peak at the budget). */
-  int rc = flush_run(v, v->nruns == 0 && v->used < RUN_IN_MEMORY_MAX, err);
-  if (rc) return rc;
+  /* The last run is merged straight from the table: sorted, not written
+  ** out and read back (the table is within the budget already). */
+  free(v->final_order);
+  if (!(v->final_order = sorted_terms(v))) return gg_nomem(err);
+  int rc = GG_OK;
   if (!threaded) {
     term_sink k = {direct_begin, direct_doc, direct_end, s};
     return merge_runs(v, &k, err);
