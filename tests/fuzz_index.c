@@ -1687,7 +1687,7 @@ int main(int argc, char **argv) {
 **   S=/work/main; clang -g -O1 -fsanitize=fuzzer,address,undefined -DGG_LIBFUZZER \
 **     -D_GNU_SOURCE -I$S -I$S/include -I$S/tests -DGG_CORPUS_DIR="\"$S/corpus\"" \
 **     $S/tests/fuzz_index.c + every .c of core/, indexer/ and searcher/ except the two main.c \
-**     -lz -ldeflate -lstemmer -lutf8proc -ljson-c -lpthread -lm -o fuzz_seg
+**     -lz -ldeflate -lisal -lstemmer -lutf8proc -ljson-c -lpthread -lm -o fuzz_seg
 **   ./fuzz_seg -malloc_limit_mb=128 -timeout=10 CORPUS_DIR   (GG_FUZZ_SEED_OUT=DIR writes a seed)
 **
 ** Segment target: the input is the segment's header, data and section table
