@@ -3,11 +3,18 @@
 */
 #include "utf8.h"
 
+#include <stdint.h>
+#include <string.h>
 #include <utf8proc.h>
 
 static size_t valid_prefix(const unsigned char *s, size_t n) {
   size_t i = 0;
   while (i < n) {
+    uint64_t w;
+    if (i + 8 <= n && (memcpy(&w, s + i, 8), (w & 0x8080808080808080u) == 0)) {
+      i += 8;  /* eight ASCII bytes */
+      continue;
+    }
     if (s[i] < 0x80) {
       i++;
       continue;

@@ -36,6 +36,7 @@ struct gg_gzin {
 };
 
 static int is_magic(const uint8_t *p) { return p[0] == 0x1f && p[1] == 0x8b; }
+static int begin_member(gg_gzin *z, uint8_t *next, size_t avail);
 
 /* Move the unconsumed input to the front of buf and read until at least
 ** want bytes are there or the file ends.  -1 on a read error. */
@@ -76,11 +77,76 @@ gg_gzin *gg_gzin_open(const char *path) {
   if (z->avail >= 2 && is_magic(z->buf)) {
     z->gzip = 1;
     isal_inflate_init(&z->st);
-    z->st.crc_flag = ISAL_GZIP;
-    z->st.next_in = z->buf;
-    z->st.avail_in = (uint32_t)z->avail;
+    begin_member(z, z->buf, z->avail);  /* an error is reported by the first read */
   }
   return z;
+}
+
+/* Consume k input bytes, reading more as needed; -1 (error set) if the file
+** ends first. */
+static int skip_in(gg_gzin *z, uint8_t **next, size_t *avail, size_t k) {
+  while (k > 0) {
+    if (*avail == 0 && fill(z, next, avail, 1) != 0) return -1;
+    if (*avail == 0) {
+      z->error = "unexpected end of file";
+      return -1;
+    }
+    size_t m = *avail < k ? *avail : k;
+    *next += m;
+    *avail -= m;
+    k -= m;
+  }
+  return 0;
+}
+
+/* Consume a zero-terminated header field. */
+static int skip_cstring(gg_gzin *z, uint8_t **next, size_t *avail) {
+  for (;;) {
+    if (*avail == 0 && fill(z, next, avail, 1) != 0) return -1;
+    if (*avail == 0) {
+      z->error = "unexpected end of file";
+      return -1;
+    }
+    uint8_t *nul = memchr(*next, 0, *avail);
+    size_t m = nul ? (size_t)(nul - *next) + 1 : *avail;
+    *next += m;
+    *avail -= m;
+    if (nul) return 0;
+  }
+}
+
+/* Consume a member's header (RFC 1952 2.3) and start inflating its data.
+** The header is read here, not by ISA-L, which (2.30) miscomputes the
+** optional header CRC when the header arrives in two parts; that CRC is
+** not checked (zlib's gzread does not either), the data's CRC is. */
+static int begin_member(gg_gzin *z, uint8_t *next, size_t avail) {
+  if (avail < 10 && fill(z, &next, &avail, 10) != 0) return -1;
+  if (avail < 10 || !is_magic(next) || next[2] != 8 || (next[3] & 0xE0)) {
+    z->error = avail < 10 ? "unexpected end of file" : "invalid gzip header";
+    return -1;
+  }
+  unsigned flags = next[3];
+  next += 10;
+  avail -= 10;
+  if (flags & 4) {  /* FEXTRA: 2-byte length, then that many bytes */
+    if (avail < 2 && fill(z, &next, &avail, 2) != 0) return -1;
+    if (avail < 2) {
+      z->error = "unexpected end of file";
+      return -1;
+    }
+    size_t xlen = (size_t)next[0] | (size_t)next[1] << 8;
+    next += 2;
+    avail -= 2;
+    if (skip_in(z, &next, &avail, xlen) != 0) return -1;
+  }
+  if ((flags & 8) && skip_cstring(z, &next, &avail) != 0) return -1;   /* FNAME */
+  if ((flags & 16) && skip_cstring(z, &next, &avail) != 0) return -1;  /* FCOMMENT */
+  if ((flags & 2) && skip_in(z, &next, &avail, 2) != 0) return -1;    /* FHCRC */
+  isal_inflate_reset(&z->st);
+  z->st.crc_flag = ISAL_GZIP_NO_HDR_VER;  /* raw deflate, then CRC-32 and size checked */
+  z->st.next_in = next;
+  z->st.avail_in = (uint32_t)avail;
+  return 0;
 }
 
 static long read_plain(gg_gzin *z, uint8_t *out, size_t n) {
@@ -97,12 +163,8 @@ static int next_member(gg_gzin *z) {
   uint8_t *next = z->st.next_in;
   size_t avail = z->st.avail_in;
   if (avail < 2 && fill(z, &next, &avail, 2) != 0) return -1;
-  if (avail >= 2 && is_magic(next)) {
-    isal_inflate_reset(&z->st);
-    z->st.crc_flag = ISAL_GZIP;
-  } else {
-    z->done = 1;
-  }
+  if (avail >= 2 && is_magic(next)) return begin_member(z, next, avail);
+  z->done = 1;
   z->st.next_in = next;
   z->st.avail_in = (uint32_t)avail;
   return 0;
@@ -126,10 +188,11 @@ static long read_gzip(gg_gzin *z, uint8_t *out, size_t n) {
     int stuck = got == 0 && z->st.avail_in == avail_before && avail_before > 0 &&
                 z->st.block_state != ISAL_BLOCK_FINISH;  /* never loop without progress */
     if (r < 0 || stuck) {
+      /* What this call produced is returned; the error on the next call. */
       z->error = r == ISAL_INCORRECT_CHECKSUM ? "gzip checksum mismatch" : "invalid gzip data";
-      return -1;
+      return got ? (long)got : -1;
     }
-    if (z->st.block_state == ISAL_BLOCK_FINISH && next_member(z) != 0) return -1;
+    if (z->st.block_state == ISAL_BLOCK_FINISH && next_member(z) != 0) return got ? (long)got : -1;
     if (got) return (long)got;
     if (!z->done && z->st.avail_in == 0 && z->eof) {
       z->error = "unexpected end of file";
@@ -140,7 +203,7 @@ static long read_gzip(gg_gzin *z, uint8_t *out, size_t n) {
 }
 
 long gg_gzin_read(gg_gzin *z, void *out, size_t n) {
-  if (z->error) return -1;
+  if (z->error) return -1;  /* set by an earlier call, after its bytes */
   if (n == 0) return 0;
   return z->gzip ? read_gzip(z, out, n) : read_plain(z, out, n);
 }

@@ -190,7 +190,9 @@ void gg_inverter_free(gg_inverter *v) {
   free(v);
 }
 
-uint64_t gg_inverter_runs(const gg_inverter *v) { return v->nruns; }
+uint64_t gg_inverter_runs(const gg_inverter *v) {
+  return v->nruns + (v->final_order && v->nterms > 0);  /* the table is the last run */
+}
 
 static char *arena_copy(gg_inverter *v, const char *s, size_t n) {
   if (!v->arena || v->arena->used + n > ARENA_CHUNK) {
@@ -797,6 +799,12 @@ int gg_inverter_finish(gg_inverter *v, gg_segw *s, int threaded, gg_error *err) 
   ** out and read back (the table is within the budget already). */
   free(v->final_order);
   if (!(v->final_order = sorted_terms(v))) return gg_nomem(err);
+  /* The merge needs the terms and their records, not the lookup tables. */
+  table_free(v->slots, v->nslots, sizeof *v->slots);
+  table_free(v->words, v->nwslots, sizeof *v->words);
+  v->slots = NULL;
+  v->words = NULL;
+  v->nslots = v->nwslots = v->nwords = 0;
   int rc = GG_OK;
   if (!threaded) {
     term_sink k = {direct_begin, direct_doc, direct_end, s};

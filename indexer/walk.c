@@ -22,6 +22,7 @@
 #include <limits.h>
 #include <json-c/json.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -157,21 +158,28 @@ static int do_text(walker *k, const char *path, const char *id, gg_gzin *f) {
 static int json_id(json_object *v, const char **s, size_t *n) {
   if (!json_object_is_type(v, json_type_string) && !json_object_is_type(v, json_type_int))
     return 0;
+  /* json-c clamps integers out of range to these: not the id as written. */
+  if (json_object_is_type(v, json_type_int) &&
+      (json_object_get_int64(v) == INT64_MIN || json_object_get_uint64(v) == UINT64_MAX))
+    return 0;
   *s = json_object_get_string(v);
   *n = json_object_is_type(v, json_type_string) ? (size_t)json_object_get_string_len(v) : strlen(*s);
   return *n > 0;
 }
 
-/* Parse one line as one JSON value (RFC 8259: strict, valid UTF-8, nothing
+/* Parse one line (valid UTF-8) as one JSON value (RFC 8259, strict; nothing
 ** but white space after it).  NULL with *why set when it is not. */
 static json_object *parse_line(json_tokener *tok, const char *line, size_t n, const char **why) {
   json_tokener_reset(tok);
   json_object *o = n <= INT_MAX ? json_tokener_parse_ex(tok, line, (int)n) : NULL;
   if (!o) {
     enum json_tokener_error e = json_tokener_get_error(tok);
-    *why = n > INT_MAX                        ? "line too long"
-           : e == json_tokener_continue      ? "truncated JSON"
-                                             : json_tokener_error_desc(e);
+    size_t i = 0;
+    while (i < n && (line[i] == ' ' || line[i] == '\t')) i++;
+    *why = n > INT_MAX                                    ? "line too long"
+           : i < n && line[i] != '{' && line[i] != '['   ? "not a JSON object"
+           : e == json_tokener_continue                  ? "truncated JSON"
+                                                         : json_tokener_error_desc(e);
     return NULL;
   }
   for (size_t i = json_tokener_get_parse_end(tok); i < n; i++) {
@@ -191,14 +199,20 @@ static int is_string_or_null(json_object *v) {
 static int do_json_line(walker *k, const char *path, uint64_t lineno, const char *line,
                         size_t n) {
   if (is_blank(line, n)) return 0;
+  if (lineno == 1 && n >= 3 && memcmp(line, "\xEF\xBB\xBF", 3) == 0) {  /* a byte order mark */
+    line += 3;
+    n -= 3;
+  }
+  /* Invalid UTF-8 (as utf8proc judges it: json-c lets overlong forms and
+  ** encoded surrogates through) becomes U+FFFD before parsing. */
+  int fixed = gg_utf8_repair(line, n, &k->fixed2);
+  if (fixed < 0) return gg_nomem(k->err);
+  if (fixed) {
+    line = (const char *)k->fixed2.p;
+    n = k->fixed2.n;
+  }
   const char *why = NULL;
   json_object *o = parse_line(k->json, line, n, &why);
-  if (!o && json_tokener_get_error(k->json) == json_tokener_error_parse_utf8_string) {
-    /* Invalid UTF-8: repair it (U+FFFD) and try once more. */
-    int fixed = gg_utf8_repair(line, n, &k->fixed2);
-    if (fixed < 0) return gg_nomem(k->err);
-    if (fixed) o = parse_line(k->json, (const char *)k->fixed2.p, k->fixed2.n, &why);
-  }
   if (!o || !json_object_is_type(o, json_type_object)) {
     warn(k, "%s:%llu: skipped: %s", path, (unsigned long long)lineno,
          o ? "not a JSON object" : why);
@@ -358,7 +372,7 @@ int gg_walk_run(gg_walk *w, const char *const *paths, size_t npaths, gg_doc_fn f
   ** crash: json-c's parse stack has this many levels. */
   k.json = json_tokener_new_ex(JSON_NESTING_MAX);
   if (!k.json) return gg_nomem(err);
-  json_tokener_set_flags(k.json, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+  json_tokener_set_flags(k.json, JSON_TOKENER_STRICT);
   int rc = GG_OK;
   for (size_t i = 0; i < npaths && rc == GG_OK; i++) {
     struct stat st;

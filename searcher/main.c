@@ -87,17 +87,33 @@ static int print_hits(gg_index *ix, const gg_query *q, const gg_hits *h, const c
       if (*sn) printf("   %s\n", sn);
     } else if (o->fmt == F_JSON) {
       /* Scores with 10 significant digits, always with a fraction part. */
-      json_object *j = json_object_new_object(), *score = json_object_new_double(hit->score);
-      json_object_set_serializer(score, json_object_double_to_json_string, (void *)"%.10g", NULL);
-      json_object_object_add(j, "qid", json_object_new_string(qid));
-      json_object_object_add(j, "rank", json_object_new_int64((int64_t)i + 1));
-      json_object_object_add(j, "id", json_object_new_string(hit->id));
-      json_object_object_add(j, "score", score);
-      json_object_object_add(j, "title", json_object_new_string(title));
-      json_object_object_add(j, "snippet", json_object_new_string(sn));
-      if (o->timing) json_object_object_add(j, "elapsed_us", json_object_new_int64(elapsed));
-      puts(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+      static const char *const keys[] = {"qid", "rank", "id", "score", "title", "snippet", "elapsed_us"};
+      json_object *j = json_object_new_object();
+      json_object *vals[] = {json_object_new_string(qid), json_object_new_int64((int64_t)i + 1),
+                             json_object_new_string(hit->id), json_object_new_double(hit->score),
+                             json_object_new_string(title), json_object_new_string(sn),
+                             o->timing ? json_object_new_int64(elapsed) : NULL};
+      size_t nvals = o->timing ? 7 : 6, added = 0;
+      const char *line = NULL;
+      int ok = j != NULL;
+      for (size_t v = 0; v < nvals; v++) ok &= vals[v] != NULL;
+      if (ok) {
+        json_object_set_serializer(vals[3], json_object_double_to_json_string, (void *)"%.10g", NULL);
+        for (; added < nvals && json_object_object_add(j, keys[added], vals[added]) == 0; added++) {}
+        if (added == nvals)
+          line = json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+      }
+      if (line) puts(line);
+      for (size_t v = added; v < nvals; v++) json_object_put(vals[v]);  /* not owned by j */
       json_object_put(j);
+      if (!line) {
+        free(title);
+        free(text);
+        free(snip);
+        err->code = GG_ENOMEM;
+        snprintf(err->msg, sizeof err->msg, "%s", gg_strerror(GG_ENOMEM));
+        return GG_ENOMEM;
+      }
     } else {
       printf("%s\t%zu\t", qid, i + 1);
       put_cell(hit->id);

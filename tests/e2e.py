@@ -16,10 +16,11 @@ import resource
 import re
 import shutil
 import signal
-import subprocess
 import struct
+import subprocess
 import sys
 import time
+import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ggtest as T  # noqa: E402
@@ -848,7 +849,7 @@ def case_json_lines():
     non-integer id) with a warning naming the line."""
     s = T.Scratch("e2e-json-lines")
     lines = [
-        b'{"id":"n1","contents":"before\\u0000nulword after"}\n',                  # 1
+        b'\xef\xbb\xbf{"id":"n1","contents":"before\\u0000nulword after"}\n',      # 1 after a BOM
         b'{"id":"cr1","contents":"crlfword"}\r\n',                                 # 2
         b'{"id":"tg","contents":"trailword"} x\n',                                 # 3 skipped
         b'{"id":"tr","contents":"truncword"\n',                                    # 4 skipped
@@ -863,18 +864,23 @@ def case_json_lines():
         b'{"id": 1.5, "contents":"floatid"}\n',                                    # 13 skipped
         b'{"id":"bad","contents":"caf\xe9 badutfword"}\n',                         # 14 repaired
         b'{"id":"","contents":"emptyid"}\n',                                       # 15 skipped
+        b'{"id": 99999999999999999999, "contents":"hugeid"}\n',                    # 16 skipped
+        b'{"id": -99999999999999999999, "contents":"neghugeid"}\n',                # 17 skipped
+        b'123\n',                                                                  # 18 skipped
+        b'{"id":"ov","contents":"over\xc0\x80long \xed\xa0\x80 overlongword"}\n',  # 19 repaired
     ]
     T.write(s("in", "t.jsonl"), b"".join(lines))
     ix = s("ix")
     r = T.gg_index("build", "--index", ix, s("in"))
     check(r.rc == 1, f"build with skipped lines exits 1: {r!r}")
     warns = sorted(int(m.group(1)) for m in re.finditer(r"t\.jsonl:(\d+): skipped", r.err.decode()))
-    check(warns == [3, 4, 7, 10, 13, 15], f"skipped lines: {warns}: {r.err!r}")
+    check(warns == [3, 4, 7, 10, 13, 15, 16, 17, 18], f"skipped lines: {warns}: {r.err!r}")
+    check("t.jsonl:18: skipped: not a JSON object" in r.err.decode(), f"a bare number: {r.err!r}")
     expect = {"nulword": ["n1"], "after": ["n1"], "crlfword": ["cr1"], "trailword": [], "truncword": [],
               "smørrebrød": ["esc"], "word": ["esc"], "café": ["esc"], "surrogateword": ["ls"],
               "deepword": [], "shallowword": ["ok100"], "bigid": ["12345678901234567890"],
               "quoteword": [], "firstword": [], "secondword": ["dup"], "negid": ["-7"], "floatid": [],
-              "badutfword": ["bad"], "emptyid": []}
+              "badutfword": ["bad"], "emptyid": [], "hugeid": [], "neghugeid": [], "overlongword": ["ov"]}
     for w, want in expect.items():
         got = T.ids_of(trec(ix, w).text)
         check(got == want, f"search {w!r}: {got}, want {want}")
@@ -884,6 +890,10 @@ def case_json_lines():
     r = T.gg_search("--index", ix, "--format", "json", "badutfword")
     rows = [json.loads(l) for l in r.text.splitlines()]
     check(rows and "caf\ufffd" in rows[0]["snippet"], f"invalid UTF-8 becomes U+FFFD: {rows}")
+    r = T.gg_search("--index", ix, "--format", "json", "overlongword")
+    rows = [json.loads(l) for l in r.text.splitlines()]  # valid UTF-8 and JSON
+    check(rows and "over\ufffd\ufffdlong \ufffd\ufffd\ufffd" in rows[0]["snippet"],
+          f"overlong forms and encoded surrogates become U+FFFD: {rows}")
     s.done()
 
 
@@ -919,6 +929,17 @@ def case_gzip_inputs():
     short = b"Short Title\nshortword " + " ".join(f"w{rng.getrandbits(40):x}" for _ in range(5000)).encode()
     short_gz = gzip.compress(short, mtime=0)
     T.write(os.path.join(d, "short.txt.gz"), short_gz[:len(short_gz) // 2])
+    # members with every optional header field (FEXTRA, FNAME, FCOMMENT, FHCRC),
+    # the first name longer than the reader's 128 KiB buffer
+    def member(data, name, comment, extra):
+        h = b"\x1f\x8b\x08\x1e\0\0\0\0\0\xff" + struct.pack("<H", len(extra)) + extra + name + b"\0" + comment + b"\0"
+        h += struct.pack("<H", zlib.crc32(h) & 0xFFFF)
+        c = zlib.compressobj(6, zlib.DEFLATED, -15)
+        return h + c.compress(data) + c.flush() + struct.pack("<II", zlib.crc32(data), len(data))
+    hl = [json.dumps({"id": f"h{i}", "contents": f"hcrcword w{i}"}).encode() + b"\n" for i in range(4000)]
+    T.write(os.path.join(d, "headers.jsonl.gz"), b"".join(
+        member(b"".join(hl[m * 1000:(m + 1) * 1000]), b"n" * (131032 if m == 0 else rng.randrange(1, 70000)),
+               b"c" * rng.randrange(0, 50), b"x" * rng.randrange(1, 300)) for m in range(4)))
     # gzip magic, then noise: 20 files, each a warning (or nothing), never a crash
     for i in range(20):
         T.write(os.path.join(d, "noise", f"n{i}.jsonl.gz"), b"\x1f\x8b\x08\x00" + rng.randbytes(rng.randrange(0, 5000)))
@@ -945,6 +966,7 @@ def case_gzip_inputs():
     check(len(trunc) >= 3000, f"the members' d-lines: {len(trunc)}")
     damaged = [i for i in got if i.startswith("x")]
     check(0 < len(damaged) < 3000, f"lines before the damage kept: {len(damaged)}")
+    check(len(ids("hcrcword")) == 4000, f"members with header fields: {len(ids('hcrcword'))} of 4000")
     for w, want in {"trailingword": ["t1"], "plainword": ["p1"], "plaintextword": ["plain.txt.gz"],
                     "shortword": []}.items():
         check(ids(w) == want, f"search {w!r}: {ids(w)}, want {want}")
