@@ -118,7 +118,7 @@ static int skip_cstring(gg_gzin *z, uint8_t **next, size_t *avail) {
 /* Consume a member's header (RFC 1952 2.3) and start inflating its data.
 ** The header is read here, not by ISA-L, which (2.30) miscomputes the
 ** optional header CRC when the header arrives in two parts; that CRC is
-** not checked (zlib's gzread does not either), the data's CRC is. */
+** not checked (zlib's would be); the data's CRC-32 and length are. */
 static int begin_member(gg_gzin *z, uint8_t *next, size_t avail) {
   if (avail < 10 && fill(z, &next, &avail, 10) != 0) return -1;
   if (avail < 10 || !is_magic(next) || next[2] != 8 || (next[3] & 0xE0)) {

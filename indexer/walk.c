@@ -175,19 +175,18 @@ static json_object *parse_line(json_tokener *tok, const char *line, size_t n, co
   if (!o) {
     enum json_tokener_error e = json_tokener_get_error(tok);
     size_t i = 0;
-    while (i < n && (line[i] == ' ' || line[i] == '\t')) i++;
+    while (i < n && is_blank(line + i, 1)) i++;
     *why = n > INT_MAX                                    ? "line too long"
            : i < n && line[i] != '{' && line[i] != '['   ? "not a JSON object"
            : e == json_tokener_continue                  ? "truncated JSON"
                                                          : json_tokener_error_desc(e);
     return NULL;
   }
-  for (size_t i = json_tokener_get_parse_end(tok); i < n; i++) {
-    if (line[i] != ' ' && line[i] != '\t' && line[i] != '\r' && line[i] != '\n') {
-      json_object_put(o);
-      *why = "text after the JSON value";
-      return NULL;
-    }
+  size_t end = json_tokener_get_parse_end(tok);
+  if (!is_blank(line + end, n - end)) {
+    json_object_put(o);
+    *why = "text after the JSON value";
+    return NULL;
   }
   return o;
 }
