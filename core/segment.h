@@ -26,13 +26,17 @@ enum {
 #define GG_SKIP_ENTRY 20       /* u32 last_doc, doc_end, pos_end, max_tf, min_dl */
 #define GG_STORE_ENTRY 24      /* u64 offset, u32 clen, u32 ulen, u32 first_doc, u32 ndocs */
 #define GG_DICT_BLOCK_TERMS 32 /* terms per dictionary block */
-#define GG_STORE_BLOCK_BYTES 32768 /* target uncompressed bytes per stored-text block */
-/* Compression level for stored text (libdeflate's scale, writing zlib
-** streams), chosen by measurement on 32 KB blocks (bench notes in
-** bench/RESULTS.md): level 4 compresses the scale corpus to 0.457 of the text
-** at ~106 MB/s and gcide to 0.411 (zlib's own level 4: 0.466 / 0.416 at
-** ~60 MB/s); level 6 saves another 1.5 % at 0.7x the speed.  The compressor
-** thread shares two cores with parsing and inversion. */
+/* Stored text: target uncompressed bytes per block, and the compression
+** level (libdeflate's scale, writing zlib streams).  Both chosen by
+** measurement (bench/RESULTS.md, "Stored text"): libdeflate level 4 on the
+** scale corpus's text gives 0.457 of it in 32 KB blocks, 0.442 in 64 KB,
+** 0.433 in 128 KB, 0.429 in 256 KB, at ~95 MB/s whatever the size (gcide:
+** 0.411 / 0.392 for 32 / 128 KB); level 1 is 1.9x faster for 0.453 in
+** 128 KB, but the build's critical path is the inverter thread, not the
+** compressor's, so the faster level did not build faster.  A snippet inflates
+** its document's whole block: ~0.2 ms for 128 KB with libdeflate (zlib's
+** inflate: 0.55 ms). */
+#define GG_STORE_BLOCK_BYTES 131072
 #define GG_STORE_ZLEVEL 4
 #define GG_MANIFEST_NAME "MANIFEST"
 #define GG_MAX_SEGMENTS 4096
