@@ -223,6 +223,24 @@ static int analyze(gg_analyzer *a, int stem, const char *text, size_t len, uint3
       i += cl;
       continue;
     }
+    int rc;
+    if (cl == 1) {
+      /* Fast path for the common case, a word of ASCII letters and digits
+      ** ended by an ASCII separator or the text's end: scanned and
+      ** lower-cased in one pass.  Otherwise the general scan below redoes
+      ** it. */
+      char w[GG_TERM_MAX];
+      size_t end = i, n = 0;
+      for (; end < len && ascii_class[t[end]] == C_WORD; end++) {
+        uint8_t c = t[end];
+        if (n < GG_TERM_MAX) w[n++] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+      }
+      if (end == len || ascii_class[t[end]] == C_SEP) {
+        if ((rc = emit(a, stem, w, n, (*pos)++, i, end, fn, ctx))) return rc;
+        i = end;
+        continue;
+      }
+    }
     /* A word starts at i; find its end, admitting inner apostrophes. */
     size_t start = i, end = i + cl;
     int ascii = cl == 1;
@@ -245,7 +263,6 @@ static int analyze(gg_analyzer *a, int stem, const char *text, size_t len, uint3
       }
       break;
     }
-    int rc;
     if (ascii) {
       char w[GG_TERM_MAX];
       size_t n = end - start < GG_TERM_MAX ? end - start : GG_TERM_MAX;

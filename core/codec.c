@@ -97,16 +97,6 @@ void gg_unpack(uint32_t *out, const uint8_t *in, unsigned n, unsigned bits) {
   unpack_width(out, in, n, bits);
 }
 
-size_t gg_varint_put(uint8_t *p, uint64_t v) {
-  size_t n = 0;
-  while (v >= 0x80) {
-    p[n++] = (uint8_t)(v | 0x80);
-    v >>= 7;
-  }
-  p[n++] = (uint8_t)v;
-  return n;
-}
-
 int gg_varint_get(const uint8_t **pp, const uint8_t *end, uint64_t *v) {
   const uint8_t *p = *pp;
   uint64_t r = 0;

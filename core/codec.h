@@ -54,8 +54,17 @@ size_t gg_pfor_decode(uint32_t *out, const uint8_t *in, size_t avail, unsigned n
 ** it; 0 if malformed (same checks as gg_pfor_decode except value ranges). */
 size_t gg_pfor_skip(const uint8_t *in, size_t avail, unsigned n);
 
-/* Write v as a LEB128 varint into p (GG_VARINT_MAX bytes room); returns length. */
-size_t gg_varint_put(uint8_t *p, uint64_t v);
+/* Write v as a LEB128 varint into p (GG_VARINT_MAX bytes room); returns length.
+** Inline: the indexer writes several per word of text. */
+static inline size_t gg_varint_put(uint8_t *p, uint64_t v) {
+  size_t n = 0;
+  while (v >= 0x80) {
+    p[n++] = (uint8_t)(v | 0x80);
+    v >>= 7;
+  }
+  p[n++] = (uint8_t)v;
+  return n;
+}
 
 /* Read a varint from [*pp, end).  Returns 0 and advances *pp, or -1 when the
 ** varint is truncated or longer than 10 bytes (corrupt input). */

@@ -209,10 +209,24 @@ static char *arena_copy(gg_inverter *v, const char *s, size_t n) {
   return p;
 }
 
+/* Hash of a word or term for the two tables: eight bytes per multiply
+** (a byte-at-a-time hash chains a multiply per byte), the last partial
+** word gathered with independent shifts, the high bits folded into the low
+** ones that index the tables. */
 static uint32_t hash_term(const char *s, size_t n) {
-  uint32_t h = 2166136261u;
-  for (size_t i = 0; i < n; i++) h = (h ^ (uint8_t)s[i]) * 16777619u;
-  return h;
+  uint64_t h = 0x9e3779b97f4a7c15u ^ n;
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t x;
+    memcpy(&x, s + i, 8);
+    h = (h ^ x) * 0xbf58476d1ce4e5b9u;
+    h ^= h >> 31;
+  }
+  uint64_t x = 0;
+  for (unsigned shift = 0; i < n; i++, shift += 8) x |= (uint64_t)(uint8_t)s[i] << shift;
+  h = (h ^ x) * 0x94d049bb133111ebu;
+  h ^= h >> 32;
+  return (uint32_t)h;
 }
 
 static int grow_slots(gg_inverter *v) {
@@ -300,12 +314,14 @@ static int grow_words(gg_inverter *v) {
   return GG_OK;
 }
 
-/* Term index of a normalised word w of n <= WORD_KEY bytes whose hash_term
-** is h; UINT32_MAX on OOM.  The word table is a
-** cache: it stops growing at a sixteenth of the budget (so its doubling,
+/* Term index of the queued word q; UINT32_MAX on OOM.  Keys compare as
+** WORD_KEY bytes, zero-padded in the queue and in the slots (empty slots are
+** zeroed and a slot's key never changes), a compare the compiler inlines.
+** The word table is a cache: it stops growing at a sixteenth of the budget (so its doubling,
 ** when the old and new tables briefly coexist, stays within the budget's
 ** margin); once full, words not in it go to the stemmer every time. */
-static uint32_t word_term(gg_inverter *v, const char *w, size_t n, uint32_t h) {
+static uint32_t word_term(gg_inverter *v, const queued_word *q) {
+  uint32_t h = q->hash;
   int full = (uint64_t)(v->nwords + 1) * 2 > v->nwslots;
   if (full && (v->nwslots == 0 || (size_t)v->nwslots * 2 * sizeof(word_slot) <= v->budget / 16)) {
     if (grow_words(v)) return UINT32_MAX;
@@ -315,15 +331,16 @@ static uint32_t word_term(gg_inverter *v, const char *w, size_t n, uint32_t h) {
   for (;; j = (j + 1) & (v->nwslots - 1)) {
     word_slot *ws = &v->words[j];
     if (!ws->term1) break;
-    if (ws->hash == h && ws->len == n && memcmp(ws->key, w, n) == 0) return ws->term1 - 1;
+    if (ws->hash == h && ws->len == q->len && memcmp(ws->key, q->w, WORD_KEY) == 0)
+      return ws->term1 - 1;
   }
-  uint32_t id = stem_term(v, w, n);
+  uint32_t id = stem_term(v, q->w, q->len);
   if (id == UINT32_MAX || full) return id;
   word_slot *ws = &v->words[j];
   ws->hash = h;
   ws->term1 = id + 1;
-  ws->len = (uint8_t)n;
-  memcpy(ws->key, w, n);
+  ws->len = q->len;
+  memcpy(ws->key, q->w, WORD_KEY);
   v->nwords++;
   return id;
 }
@@ -352,7 +369,7 @@ static int dequeue_word(gg_inverter *v) {
   queued_word *q = &v->queue[v->queue_head];
   v->queue_head = (v->queue_head + 1) % WORDS_AHEAD;
   v->queue_n--;
-  return add_token(v, word_term(v, q->w, q->len, q->hash), q->pos);
+  return add_token(v, word_term(v, q), q->pos);
 }
 
 /* Record every queued word, in order. */
@@ -384,6 +401,7 @@ static int on_word(void *ctx, const char *word, size_t len, uint32_t pos, size_t
   q->hash = h;
   q->pos = pos;
   q->len = (uint8_t)len;
+  memset(q->w, 0, WORD_KEY);
   memcpy(q->w, word, len);
   return 0;
 }
