@@ -28,16 +28,19 @@ enum {
 #define GG_DICT_BLOCK_TERMS 32 /* terms per dictionary block */
 /* Stored text: target uncompressed bytes per block, and the compression
 ** level (libdeflate's scale, writing zlib streams).  Both chosen by
-** measurement (bench/RESULTS.md, "Stored text"): libdeflate level 4 on the
-** scale corpus's text gives 0.457 of it in 32 KB blocks, 0.442 in 64 KB,
-** 0.433 in 128 KB, 0.429 in 256 KB, at ~95 MB/s whatever the size (gcide:
-** 0.411 / 0.392 for 32 / 128 KB); level 1 is 1.9x faster for 0.453 in
-** 128 KB, but the build's critical path is the inverter thread, not the
-** compressor's, so the faster level did not build faster.  A snippet inflates
-** its document's whole block: ~0.2 ms for 128 KB with libdeflate (zlib's
-** inflate: 0.55 ms). */
+** measurement (bench/RESULTS.md, "Stored text").  On the scale corpus's
+** text, libdeflate level 4 gives 0.457 of it in 32 KB blocks, 0.442 in
+** 64 KB, 0.433 in 128 KB, 0.429 in 256 KB, at ~95 MB/s whatever the size;
+** level 1 gives 0.471 / 0.460 / 0.453 / 0.449 at ~175 MB/s, level 2 0.438
+** in 128 KB at ~115 MB/s (gcide, 128 KB: 0.409 level 1, 0.392 level 4; in
+** 32 KB at level 4: 0.411).  The compressor shares two busy cores with
+** parsing and inversion: building the 1 GB corpus takes 16.2 s at level 1,
+** 16.6 s at level 2, 17.5 s at level 4 (three interleaved runs each), so
+** level 1: faster and still smaller than level 4 in 32 KB blocks.  A
+** snippet inflates its document's whole block: ~0.2 ms for 128 KB with
+** libdeflate (zlib's inflate: 0.55 ms). */
 #define GG_STORE_BLOCK_BYTES 131072
-#define GG_STORE_ZLEVEL 4
+#define GG_STORE_ZLEVEL 1
 #define GG_MANIFEST_NAME "MANIFEST"
 #define GG_MAX_SEGMENTS 4096
 
