@@ -65,6 +65,9 @@ typedef struct tok {
 ** and their lookup, so the slot's cache miss overlaps the work on the words
 ** before them. */
 #define WORDS_AHEAD 8
+/* Likewise, looked-up terms wait behind a prefetch of their accumulator. */
+#define TOKENS_AHEAD 8
+#define RECORDS_AHEAD 4
 typedef struct queued_word {
   uint32_t hash;
   uint32_t pos;
@@ -106,6 +109,8 @@ struct gg_inverter {
   int64_t adding;            /* document being added */
   queued_word queue[WORDS_AHEAD]; /* words of the document not yet looked up */
   unsigned queue_head, queue_n;
+  tok tok_queue[TOKENS_AHEAD];    /* looked up, not yet recorded */
+  unsigned tok_head, tok_n;
 };
 
 int gg_inverter_new(const char *tmp_dir, size_t budget, gg_inverter **out, gg_error *err) {
@@ -346,8 +351,7 @@ static uint32_t word_term(gg_inverter *v, const queued_word *q) {
 }
 
 /* Record an occurrence of term id at pos in the document being added. */
-static int add_token(gg_inverter *v, uint32_t id, uint32_t pos) {
-  if (id == UINT32_MAX) return GG_ENOMEM;
+static int record_token(gg_inverter *v, uint32_t id, uint32_t pos) {
   if (grow1((void **)&v->toks, v->ntoks, &v->toks_cap, sizeof *v->toks, 4096)) return GG_ENOMEM;
   v->toks[v->ntoks].term = id;
   v->toks[v->ntoks].pos = pos;
@@ -364,6 +368,28 @@ static int add_token(gg_inverter *v, uint32_t id, uint32_t pos) {
   return 0;
 }
 
+/* Record the oldest queued token. */
+static int dequeue_token(gg_inverter *v) {
+  tok *t = &v->tok_queue[v->tok_head];
+  v->tok_head = (v->tok_head + 1) % TOKENS_AHEAD;
+  v->tok_n--;
+  return record_token(v, t->term, t->pos);
+}
+
+/* Queue an occurrence of term id (UINT32_MAX: out of memory) at pos. */
+static int add_token(gg_inverter *v, uint32_t id, uint32_t pos) {
+  if (id == UINT32_MAX) return GG_ENOMEM;
+  __builtin_prefetch(&v->terms[id].cur_doc, 1);
+  if (v->tok_n == TOKENS_AHEAD) {
+    int rc = dequeue_token(v);
+    if (rc) return rc;
+  }
+  tok *t = &v->tok_queue[(v->tok_head + v->tok_n++) % TOKENS_AHEAD];
+  t->term = id;
+  t->pos = pos;
+  return 0;
+}
+
 /* Look up the oldest queued word and record it. */
 static int dequeue_word(gg_inverter *v) {
   queued_word *q = &v->queue[v->queue_head];
@@ -372,11 +398,12 @@ static int dequeue_word(gg_inverter *v) {
   return add_token(v, word_term(v, q), q->pos);
 }
 
-/* Record every queued word, in order. */
+/* Record every queued word, in order, and every queued token. */
 static int drain_words(gg_inverter *v) {
   int rc = 0;
   while (v->queue_n && rc == 0) rc = dequeue_word(v);
-  v->queue_n = 0;
+  while (v->tok_n && rc == 0) rc = dequeue_token(v);
+  v->queue_n = v->tok_n = 0;
   return rc;
 }
 
@@ -470,7 +497,7 @@ int gg_inverter_add(gg_inverter *v, gg_analyzer *an, uint32_t doc, const gg_doc 
   v->adding = doc;
   uint32_t pos = 0;
   v->an = an;
-  v->queue_n = 0;
+  v->queue_n = v->tok_n = 0;
   int rc = gg_analyze_words(an, d->title, d->title_len, &pos, on_word, v);
   if (rc == 0) rc = gg_analyze_words(an, d->text, d->text_len, &pos, on_word, v);
   if (rc == 0) rc = drain_words(v);
@@ -493,6 +520,11 @@ int gg_inverter_add(gg_inverter *v, gg_analyzer *an, uint32_t doc, const gg_doc 
   for (size_t i = 0; i < v->ntoks; i++) v->doc_pos[v->terms[v->toks[i].term].cur_at++] = v->toks[i].pos;
   at = 0;
   for (size_t i = 0; i < v->ndoc_terms; i++) {
+    /* Each term's record ends somewhere cold: fetch a few terms ahead. */
+    if (i + RECORDS_AHEAD < v->ndoc_terms) {
+      const term_acc *u = &v->terms[v->doc_terms[i + RECORDS_AHEAD]];
+      if (u->rec.p) __builtin_prefetch(u->rec.p + u->rec.n, 1);
+    }
     term_acc *t = &v->terms[v->doc_terms[i]];
     uint32_t tf = t->cur_tf;
     size_t before = t->rec.cap;
