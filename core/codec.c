@@ -97,7 +97,7 @@ void gg_unpack(uint32_t *out, const uint8_t *in, unsigned n, unsigned bits) {
   unpack_width(out, in, n, bits);
 }
 
-int gg_varint_get(const uint8_t **pp, const uint8_t *end, uint64_t *v) {
+int gg_varint_get_slow(const uint8_t **pp, const uint8_t *end, uint64_t *v) {
   const uint8_t *p = *pp;
   uint64_t r = 0;
   for (unsigned shift = 0; shift < 70; shift += 7) {

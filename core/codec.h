@@ -67,7 +67,17 @@ static inline size_t gg_varint_put(uint8_t *p, uint64_t v) {
 }
 
 /* Read a varint from [*pp, end).  Returns 0 and advances *pp, or -1 when the
-** varint is truncated or longer than 10 bytes (corrupt input). */
-int gg_varint_get(const uint8_t **pp, const uint8_t *end, uint64_t *v);
+** varint is truncated or longer than 10 bytes (corrupt input).  The
+** one-byte case inline, any other in gg_varint_get_slow (same contract). */
+int gg_varint_get_slow(const uint8_t **pp, const uint8_t *end, uint64_t *v);
+static inline int gg_varint_get(const uint8_t **pp, const uint8_t *end, uint64_t *v) {
+  const uint8_t *p = *pp;
+  if (p < end && *p < 0x80) {  /* one byte: most varints the indexer reads */
+    *v = *p;
+    *pp = p + 1;
+    return 0;
+  }
+  return gg_varint_get_slow(pp, end, v);
+}
 
 #endif

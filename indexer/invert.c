@@ -611,7 +611,7 @@ static int cmp_run_term(const run_reader *a, const run_reader *b) {
 ** directly, or a queue to it (see merge_pipelined). */
 typedef struct term_sink {
   int (*begin)(void *ctx, const char *term, size_t len, gg_error *err);
-  int (*doc)(void *ctx, uint32_t doc, const uint32_t *positions, uint32_t tf, gg_error *err);
+  int (*doc)(void *ctx, uint32_t doc, const uint32_t *pos_gaps, uint32_t tf, gg_error *err);
   int (*end)(void *ctx, gg_error *err);
   void *ctx;
 } term_sink;
@@ -632,12 +632,12 @@ static int emit_record(gg_inverter *v, const run_reader *r, const term_sink *sin
       v->scratch = sc;
       v->scratch_cap = tf;
     }
-    int64_t pos = -1;
+    /* Position gaps are stored as the segment stores them. */
     for (uint64_t k = 0; k < tf; k++) {
       uint64_t g;
-      if (gg_varint_get(&p, end, &g)) return gg_fail(err, GG_EIO, "temporary run file damaged");
-      pos += (int64_t)g + 1;
-      v->scratch[k] = (uint32_t)pos;
+      if (gg_varint_get(&p, end, &g) || g > UINT32_MAX)
+        return gg_fail(err, GG_EIO, "temporary run file damaged");
+      v->scratch[k] = (uint32_t)g;
     }
     int rc = sink->doc(sink->ctx, (uint32_t)doc, v->scratch, (uint32_t)tf, err);
     if (rc) return rc;
@@ -736,13 +736,19 @@ enum { EV_BEGIN = 1, EV_DOC = 2, EV_END = 3 };
 typedef struct merge_pipe {
   gg_inverter *v;
   gg_chan q;                 /* filled chunks (gg_buf *), in order */
+  gg_chan spare;             /* replayed chunks, emptied, for reuse (at most
+                             ** EVENT_QUEUE + 2 chunks ever exist) */
   gg_buf *chunk;             /* the one being filled */
   int rc;                    /* the merge thread's outcome */
   gg_error err;
 } merge_pipe;
 
+/* The chunk being filled: a spare one, else a new one with room for a
+** chunk's worth of events (so filling it does not reallocate and copy). */
 static gg_buf *pipe_chunk(merge_pipe *mp) {
-  if (!mp->chunk) mp->chunk = calloc(1, sizeof *mp->chunk);
+  if (mp->chunk) return mp->chunk;
+  if ((mp->chunk = gg_chan_try_get(&mp->spare)) != NULL) return mp->chunk;
+  if ((mp->chunk = calloc(1, sizeof *mp->chunk)) != NULL) gg_buf_reserve(mp->chunk, EVENT_CHUNK + 4096);
   return mp->chunk;
 }
 
@@ -770,7 +776,7 @@ static int pipe_ship(merge_pipe *mp, int force, gg_error *err) {
 
 /* Events are sequences of native u32s (the chunk's memory is malloc'd, so
 ** they are aligned): {EV_BEGIN, len, term bytes padded to 4},
-** {EV_DOC, doc, tf, tf positions}, {EV_END}. */
+** {EV_DOC, doc, tf, tf position gaps}, {EV_END}. */
 static void put_u32s(gg_buf *b, const uint32_t *w, size_t n) { gg_buf_put(b, w, n * sizeof *w); }
 
 static int pipe_begin(void *ctx, const char *term, size_t len, gg_error *err) {
@@ -784,12 +790,12 @@ static int pipe_begin(void *ctx, const char *term, size_t len, gg_error *err) {
   return b->oom ? gg_nomem(err) : GG_OK;
 }
 
-static int pipe_doc(void *ctx, uint32_t doc, const uint32_t *positions, uint32_t tf, gg_error *err) {
+static int pipe_doc(void *ctx, uint32_t doc, const uint32_t *pos_gaps, uint32_t tf, gg_error *err) {
   gg_buf *b = pipe_chunk(ctx);
   if (!b) return gg_nomem(err);
   uint32_t h[3] = {EV_DOC, doc, tf};
   put_u32s(b, h, 3);
-  put_u32s(b, positions, tf);
+  put_u32s(b, pos_gaps, tf);
   if (b->oom) return gg_nomem(err);
   return pipe_ship(ctx, 0, err);
 }
@@ -839,8 +845,8 @@ static int replay(gg_segw *s, const gg_buf *b, gg_error *err) {
 static int direct_begin(void *ctx, const char *term, size_t len, gg_error *err) {
   return gg_segw_term_begin(ctx, term, len, err);
 }
-static int direct_doc(void *ctx, uint32_t doc, const uint32_t *positions, uint32_t tf, gg_error *err) {
-  return gg_segw_term_doc(ctx, doc, positions, tf, err);
+static int direct_doc(void *ctx, uint32_t doc, const uint32_t *pos_gaps, uint32_t tf, gg_error *err) {
+  return gg_segw_term_doc(ctx, doc, pos_gaps, tf, err);
 }
 static int direct_end(void *ctx, gg_error *err) { return gg_segw_term_end(ctx, err); }
 
@@ -863,18 +869,26 @@ int gg_inverter_finish(gg_inverter *v, gg_segw *s, int threaded, gg_error *err) 
   merge_pipe mp = {.v = v};
   pthread_t t;
   if (gg_chan_init(&mp.q, EVENT_QUEUE) != 0) return gg_nomem(err);
+  if (gg_chan_init(&mp.spare, EVENT_QUEUE + 2) != 0) {
+    gg_chan_destroy(&mp.q);
+    return gg_nomem(err);
+  }
   if (pthread_create(&t, NULL, merge_main, &mp) != 0) {
     gg_chan_destroy(&mp.q);
+    gg_chan_destroy(&mp.spare);
     return gg_fail(err, GG_ENOMEM, "cannot start the merge thread");
   }
   gg_buf *b;
   while ((b = gg_chan_get(&mp.q)) != NULL) {
     if (rc == GG_OK && (rc = replay(s, b, err)) != GG_OK) gg_chan_close(&mp.q);  /* stops the merge */
-    chunk_free(b);
+    b->n = 0;
+    if (rc != GG_OK || gg_chan_put(&mp.spare, b) != 0) chunk_free(b);
   }
   pthread_join(t, NULL);
   while ((b = gg_chan_try_get(&mp.q)) != NULL) chunk_free(b);
+  while ((b = gg_chan_try_get(&mp.spare)) != NULL) chunk_free(b);
   gg_chan_destroy(&mp.q);
+  gg_chan_destroy(&mp.spare);
   if (rc == GG_OK && mp.rc != GG_OK) {
     *err = mp.err;
     rc = mp.rc;

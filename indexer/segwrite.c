@@ -409,7 +409,7 @@ static void block_flush(gg_segw *s) {
   s->b_pos.n = 0;
 }
 
-int gg_segw_term_doc(gg_segw *s, uint32_t doc, const uint32_t *positions, uint32_t tf,
+int gg_segw_term_doc(gg_segw *s, uint32_t doc, const uint32_t *pos_gaps, uint32_t tf,
                      gg_error *err) {
   if (s->rc == GG_OK && (doc >= s->ndocs || (int64_t)doc <= (s->b_n ? (int64_t)s->b_doc[s->b_n - 1] : s->t_last_doc) || tf == 0))
     s->rc = gg_fail(&s->err, GG_EINVAL, "internal: postings out of order");
@@ -420,17 +420,8 @@ int gg_segw_term_doc(gg_segw *s, uint32_t doc, const uint32_t *positions, uint32
   s->b_doc[s->b_n] = doc;
   s->b_tf[s->b_n] = tf;
   s->b_n++;
-  if (gg_buf_reserve(&s->b_pos, (size_t)tf * 4) == 0) {
-    uint32_t *pv = (uint32_t *)(void *)(s->b_pos.p + s->b_pos.n);
-    int64_t prev = -1;
-    for (uint32_t i = 0; i < tf; i++) {
-      pv[i] = (uint32_t)((int64_t)positions[i] - prev - 1);
-      prev = positions[i];
-    }
-    s->b_pos.n += (size_t)tf * 4;
-  } else {
-    s->rc = gg_nomem(&s->err);
-  }
+  gg_buf_put(&s->b_pos, pos_gaps, (size_t)tf * sizeof *pos_gaps);
+  if (s->b_pos.oom) s->rc = gg_nomem(&s->err);
   s->t_df++;
   s->npostings++;
   if (s->b_n == GG_BLOCK) block_flush(s);
