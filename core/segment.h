@@ -39,7 +39,7 @@ enum {
 ** level 1: faster and still smaller than level 4 in 32 KB blocks.  A
 ** snippet inflates its document's whole block: ~0.2 ms for 128 KB with
 ** libdeflate (zlib's inflate: 0.55 ms). */
-#define GG_STORE_BLOCK_BYTES 131072
+#define GG_STORE_BLOCK_BYTES 65536
 #define GG_STORE_ZLEVEL 1
 #define GG_MANIFEST_NAME "MANIFEST"
 #define GG_MAX_SEGMENTS 4096
