@@ -28,20 +28,21 @@ enum {
 #define GG_DICT_BLOCK_TERMS 32 /* terms per dictionary block */
 /* Stored text: target uncompressed bytes per block, and the compression
 ** level (libdeflate's scale, writing zlib streams).  Both chosen by
-** measurement (bench/RESULTS.md, "Stored text").  On the scale corpus's
-** text, libdeflate level 4 gives 0.457 of it in 32 KB blocks, 0.442 in
-** 64 KB, 0.433 in 128 KB, 0.429 in 256 KB, at ~95 MB/s whatever the size;
-** level 1 gives 0.471 / 0.460 / 0.453 / 0.449 at ~175 MB/s, level 2 0.438
-** in 128 KB at ~115 MB/s (gcide, 128 KB: 0.409 level 1, 0.392 level 4; in
-** 32 KB at level 4: 0.411).  The compressor shares two busy cores with
-** parsing and inversion: building the 1 GB corpus takes 16.2 s at level 1,
-** 16.6 s at level 2, 17.5 s at level 4 (three interleaved runs each), so
-** level 1.  Every hit printed with its title or snippet inflates its
-** document's whole block (libdeflate: ~0.1 ms for 64 KB, ~0.2 ms for
-** 128 KB; zlib's inflate 0.15 ms for 32 KB): 200 queries of top 10 with
-** snippets on the 1 GB index took 2.0-2.2 ms each with 64 KB blocks,
-** 3.0-3.5 with 128 KB, 2.5-2.9 with zlib's 32 KB.  So 64 KB: a store about
-** as small as level 4 in 32 KB blocks (whole index +0.35 %), read faster. */
+** measurement (`bench/store-codec`, bench/RESULTS.md "Stored text").  On
+** 64 MB of the scale corpus, libdeflate level 4 gives 0.457 of the text in
+** 32 KB blocks, 0.443 in 64 KB, 0.435 in 128 KB, 0.431 in 256 KB, at
+** ~100 MB/s whatever the size; level 1 gives 0.471 / 0.460 / 0.454 / 0.451
+** at ~175 MB/s; level 2 0.447 in 64 KB at ~120 MB/s (gcide: 0.429 at level
+** 4 in 32 KB, 0.427 at level 1 in 64 KB).  The compressor shares two busy
+** cores with parsing and inversion: with 128 KB blocks the 1 GB corpus
+** built in 16.2 s at level 1, 16.6 s at level 2, 17.5 s at level 4 (three
+** interleaved runs each), so level 1.  Every hit printed with its title or
+** snippet inflates its document's whole block (libdeflate: ~0.11 ms for
+** 64 KB, ~0.2 ms for 128 KB; zlib's uncompress: 0.16 ms for 32 KB): 200
+** queries of top 10 with snippets on the 1 GB index took 2.0-2.2 ms each
+** with 64 KB blocks, 3.0-3.5 with 128 KB, 2.5-2.9 with zlib's 32 KB.  So
+** 64 KB: a store about as small as level 4 in 32 KB blocks (whole index
+** +0.35 %), read faster. */
 #define GG_STORE_BLOCK_BYTES 65536
 #define GG_STORE_ZLEVEL 1
 #define GG_MANIFEST_NAME "MANIFEST"
