@@ -380,6 +380,7 @@ static int dequeue_token(gg_inverter *v) {
 static int add_token(gg_inverter *v, uint32_t id, uint32_t pos) {
   if (id == UINT32_MAX) return GG_ENOMEM;
   __builtin_prefetch(&v->terms[id].cur_doc, 1);
+  __builtin_prefetch(&v->terms[id].rec, 1);  /* the other line of the 80 bytes, for the doc's end */
   if (v->tok_n == TOKENS_AHEAD) {
     int rc = dequeue_token(v);
     if (rc) return rc;
