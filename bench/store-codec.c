@@ -83,11 +83,15 @@ static int load(const char *path, size_t max_bytes, gg_buf *out, gg_buf *ends) {
     len = 0;
     if (c == -1 || out->n >= max_bytes || out->oom || ends->oom) break;
   }
+  int errnum;
+  gzerror(f, &errnum);
+  if (errnum != Z_OK && errnum != Z_STREAM_END) rc = -1;  /* a read error is not the end */
   free(line);
   gzclose(f);
   return rc || out->oom || ends->oom ? -1 : 0;
 }
 
+/* Any failure exits at once with 1; the process's memory goes with it. */
 int main(int argc, char **argv) {
   size_t mb = 64;
   int reps = 3;
@@ -101,7 +105,7 @@ int main(int argc, char **argv) {
       return 2;
     }
   }
-  if (!path || mb == 0 || reps < 1) {
+  if (!path || mb == 0 || mb > 4096 || reps < 1) {
     fprintf(stderr, "usage: store-codec [--mb N] [--reps R] DOCS.jsonl[.gz]\n");
     return 2;
   }
@@ -130,11 +134,17 @@ int main(int argc, char **argv) {
       if (cut[b + 1] - cut[b] > maxb) maxb = cut[b + 1] - cut[b];
     for (size_t li = 0; li < sizeof levels / sizeof *levels; li++) {
       struct libdeflate_compressor *c = libdeflate_alloc_compressor(levels[li]);
-      size_t bound = libdeflate_zlib_compress_bound(c, maxb);
-      uint8_t *zz = realloc(z, bound * nb);  /* every block's stream, for the inflate timing */
+      if (!c) return 1;
+      /* Every block's stream is kept, for the inflate timing: block b's at
+      ** z + zoff[b], with room for its own compression bound. */
+      size_t *zoff = malloc((nb + 1) * sizeof *zoff), *zlen = malloc(nb * sizeof *zlen);
+      if (!zoff || !zlen) return 1;
+      zoff[0] = 0;
+      for (size_t b = 0; b < nb; b++)
+        zoff[b + 1] = zoff[b] + libdeflate_zlib_compress_bound(c, cut[b + 1] - cut[b]);
+      uint8_t *zz = realloc(z, zoff[nb]);
       uint8_t *uu = realloc(u, maxb);
-      size_t *zlen = malloc(nb * sizeof *zlen);
-      if (!c || !zz || !uu || !zlen) return 1;
+      if (!zz || !uu) return 1;
       z = zz;
       u = uu;
       double best = 1e30;
@@ -143,7 +153,8 @@ int main(int argc, char **argv) {
         double t0 = now_s();
         total = 0;
         for (size_t b = 0; b < nb; b++) {
-          zlen[b] = libdeflate_zlib_compress(c, text.p + cut[b], cut[b + 1] - cut[b], z + b * bound, bound);
+          zlen[b] = libdeflate_zlib_compress(c, text.p + cut[b], cut[b + 1] - cut[b], z + zoff[b],
+                                             zoff[b + 1] - zoff[b]);
           if (zlen[b] == 0) return 1;
           total += zlen[b];
         }
@@ -152,9 +163,10 @@ int main(int argc, char **argv) {
       }
       /* Inflate every block once per pass, as many single fetches. */
       struct libdeflate_decompressor *dz = libdeflate_alloc_decompressor();
+      if (!dz) return 1;
       double best_ld = 1e30, best_z = 1e30;
       for (size_t b = 0; b < nb; b++)  /* checked once, untimed */
-        if (libdeflate_zlib_decompress(dz, z + b * bound, zlen[b], u, cut[b + 1] - cut[b], NULL) !=
+        if (libdeflate_zlib_decompress(dz, z + zoff[b], zlen[b], u, cut[b + 1] - cut[b], NULL) !=
                 LIBDEFLATE_SUCCESS ||
             memcmp(u, text.p + cut[b], cut[b + 1] - cut[b]) != 0) {
           fprintf(stderr, "store-codec: libdeflate round trip failed\n");
@@ -163,13 +175,13 @@ int main(int argc, char **argv) {
       for (int r = 0; r < reps; r++) {
         double t0 = now_s();
         for (size_t b = 0; b < nb; b++)
-          if (libdeflate_zlib_decompress(dz, z + b * bound, zlen[b], u, cut[b + 1] - cut[b], NULL) !=
+          if (libdeflate_zlib_decompress(dz, z + zoff[b], zlen[b], u, cut[b + 1] - cut[b], NULL) !=
               LIBDEFLATE_SUCCESS)
             return 1;
         double t1 = now_s();
         for (size_t b = 0; b < nb; b++) {
           uLongf got = cut[b + 1] - cut[b];
-          if (uncompress(u, &got, z + b * bound, zlen[b]) != Z_OK || got != cut[b + 1] - cut[b]) {
+          if (uncompress(u, &got, z + zoff[b], zlen[b]) != Z_OK || got != cut[b + 1] - cut[b]) {
             fprintf(stderr, "store-codec: zlib round trip failed\n");
             return 1;
           }
@@ -184,6 +196,7 @@ int main(int argc, char **argv) {
       libdeflate_free_decompressor(dz);
       libdeflate_free_compressor(c);
       free(zlen);
+      free(zoff);
     }
     free(cut);
   }

@@ -71,9 +71,10 @@ int gg_segw_add_doc(gg_segw *s, const gg_doc *doc, gg_error *err);
 ** before the first gg_segw_term_begin). */
 void gg_segw_set_doclen(gg_segw *s, uint32_t doc, uint32_t ntokens);
 /* Phase 2, terms in strictly increasing byte order; within a term,
-** documents in increasing order.  pos_gaps[0..tf): the document's
-** positions of the term as stored (FORMAT.md): each minus the previous one
-** minus 1, the first minus -1 (so the first is the position itself). */
+** documents in increasing order.  pos_gaps[0..tf): the term's positions in
+** the document as FORMAT.md stores them: gap = position - previous - 1,
+** with previous = -1 for the first (so the first gap is the position).
+** They are copied as given, not checked. */
 int gg_segw_term_begin(gg_segw *s, const char *term, size_t len, gg_error *err);
 int gg_segw_term_doc(gg_segw *s, uint32_t doc, const uint32_t *pos_gaps, uint32_t tf,
                      gg_error *err);

@@ -379,8 +379,11 @@ static int dequeue_token(gg_inverter *v) {
 /* Queue an occurrence of term id (UINT32_MAX: out of memory) at pos. */
 static int add_token(gg_inverter *v, uint32_t id, uint32_t pos) {
   if (id == UINT32_MAX) return GG_ENOMEM;
-  __builtin_prefetch(&v->terms[id].cur_doc, 1);
-  __builtin_prefetch(&v->terms[id].rec, 1);  /* the other line of the 80 bytes, for the doc's end */
+  /* Recording the token and, at the document's end, its record use the
+  ** accumulator's bytes from df to cur_at: 64 bytes on at most two cache
+  ** lines, both fetched by prefetching the two ends. */
+  __builtin_prefetch(&v->terms[id].df, 1);
+  __builtin_prefetch(&v->terms[id].cur_at, 1);
   if (v->tok_n == TOKENS_AHEAD) {
     int rc = dequeue_token(v);
     if (rc) return rc;
@@ -633,10 +636,12 @@ static int emit_record(gg_inverter *v, const run_reader *r, const term_sink *sin
       v->scratch = sc;
       v->scratch_cap = tf;
     }
-    /* Position gaps are stored as the segment stores them. */
+    /* Position gaps are stored as the segment stores them; the positions
+    ** they add up to must fit 32 bits. */
+    uint64_t pos_end = 0;
     for (uint64_t k = 0; k < tf; k++) {
       uint64_t g;
-      if (gg_varint_get(&p, end, &g) || g > UINT32_MAX)
+      if (gg_varint_get(&p, end, &g) || g > UINT32_MAX || (pos_end += g + 1) > UINT32_MAX)
         return gg_fail(err, GG_EIO, "temporary run file damaged");
       v->scratch[k] = (uint32_t)g;
     }
@@ -745,7 +750,10 @@ typedef struct merge_pipe {
 } merge_pipe;
 
 /* The chunk being filled: a spare one, else a new one with room for a
-** chunk's worth of events (so filling it does not reallocate and copy). */
+** chunk's worth of events and the event that completes it, so filling it
+** does not reallocate and copy (gg_buf rounds the capacity up to 2 MiB, of
+** which about 1 MiB is touched; a chunk grown by a huge document's event is
+** reused at that size). */
 static gg_buf *pipe_chunk(merge_pipe *mp) {
   if (mp->chunk) return mp->chunk;
   if ((mp->chunk = gg_chan_try_get(&mp->spare)) != NULL) return mp->chunk;

@@ -147,9 +147,10 @@ typedef struct store_job {
   uint32_t first, ndocs;
 } store_job;
 
-/* Stored text is a zlib stream (RFC 1950) that zlib's uncompress() reads;
-** libdeflate writes it, being about twice as fast as zlib's deflate at a
-** slightly better ratio on whole 32 KB blocks (see GG_STORE_ZLEVEL). */
+/* A stored-text block is one zlib stream (RFC 1950), written by libdeflate
+** (faster than zlib's deflate at the same ratio; block size and level in
+** core/segment.h) and read by gg-search with libdeflate's zlib decompressor
+** (zlib's uncompress reads it too). */
 static int compress_block(gg_segw *s, store_job *j) {
   size_t bound = libdeflate_zlib_compress_bound(s->zc, j->data.n);
   if (j->data.n > UINT32_MAX || bound > UINT32_MAX)
@@ -193,6 +194,8 @@ static int store_flush(gg_segw *s) {
   j->first = s->store_first;
   j->ndocs = s->ndocs - s->store_first;
   memset(&s->store_block, 0, sizeof s->store_block);
+  /* Room for a block and the document that completes it (gg_buf rounds
+  ** capacities up to powers of two: 128 KiB, most of it touched). */
   gg_buf_reserve(&s->store_block, GG_STORE_BLOCK_BYTES + 4096);
   if (!s->zrunning) {  /* no compressor thread: compress here */
     s->zrc = compress_block(s, j);

@@ -327,7 +327,9 @@ int gg_seg_doc(gg_seg *s, uint32_t doc, char **title, char **text, gg_error *err
   if (!u) return gg_nomem(err);
   /* libdeflate inflates a zlib stream about 2.7x faster than zlib's
   ** uncompress; it checks the Adler-32 and (no actual-size pointer) that the
-  ** stream yields exactly ulen bytes. */
+  ** stream yields exactly ulen bytes.  A decompressor per fetch (~10 KB,
+  ** about a microsecond beside ~100 us of inflating) keeps gg_seg_doc free
+  ** of shared state. */
   struct libdeflate_decompressor *dz = libdeflate_alloc_decompressor();
   if (!dz) {
     free(u);
