@@ -211,6 +211,8 @@ static int emit_unicode(gg_analyzer *a, int stem, const uint8_t *w, size_t n, ui
   return 0;
 }
 
+static inline char ascii_lower(uint8_t c) { return (char)(c >= 'A' && c <= 'Z' ? c + 32 : c); }
+
 /* Steps 1-4, and 5 when stem is set (analyze.h). */
 static int analyze(gg_analyzer *a, int stem, const char *text, size_t len, uint32_t *pos,
                    gg_token_fn fn, void *ctx) {
@@ -233,7 +235,7 @@ static int analyze(gg_analyzer *a, int stem, const char *text, size_t len, uint3
       size_t end = i, n = 0;
       for (; end < len && ascii_class[t[end]] == C_WORD; end++) {
         uint8_t c = t[end];
-        if (n < GG_TERM_MAX) w[n++] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+        if (n < GG_TERM_MAX) w[n++] = ascii_lower(c);
       }
       if (end == len || ascii_class[t[end]] == C_SEP) {
         if ((rc = emit(a, stem, w, n, (*pos)++, i, end, fn, ctx))) return rc;
@@ -268,7 +270,7 @@ static int analyze(gg_analyzer *a, int stem, const char *text, size_t len, uint3
       size_t n = end - start < GG_TERM_MAX ? end - start : GG_TERM_MAX;
       for (size_t j = 0; j < n; j++) {
         uint8_t c = t[start + j];
-        w[j] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+        w[j] = ascii_lower(c);
       }
       rc = emit(a, stem, w, n, (*pos)++, start, end, fn, ctx);
     } else {

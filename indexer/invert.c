@@ -67,6 +67,8 @@ typedef struct tok {
 #define WORDS_AHEAD 8
 /* Likewise, looked-up terms wait behind a prefetch of their accumulator. */
 #define TOKENS_AHEAD 8
+/* At a document's end, its terms' records are written in turn; each is
+** prefetched this many terms ahead. */
 #define RECORDS_AHEAD 4
 typedef struct queued_word {
   uint32_t hash;
@@ -322,9 +324,10 @@ static int grow_words(gg_inverter *v) {
 /* Term index of the queued word q; UINT32_MAX on OOM.  Keys compare as
 ** WORD_KEY bytes, zero-padded in the queue and in the slots (empty slots are
 ** zeroed and a slot's key never changes), a compare the compiler inlines.
-** The word table is a cache: it stops growing at a sixteenth of the budget (so its doubling,
-** when the old and new tables briefly coexist, stays within the budget's
-** margin); once full, words not in it go to the stemmer every time. */
+** The word table is a cache: it stops growing at a sixteenth of the budget
+** (so its doubling, when the old and new tables briefly coexist, stays
+** within the budget's margin); once full, words not in it go to the stemmer
+** every time. */
 static uint32_t word_term(gg_inverter *v, const queued_word *q) {
   uint32_t h = q->hash;
   int full = (uint64_t)(v->nwords + 1) * 2 > v->nwslots;
@@ -402,8 +405,8 @@ static int dequeue_word(gg_inverter *v) {
   return add_token(v, word_term(v, q), q->pos);
 }
 
-/* Record every queued word, in order, and every queued token. */
-static int drain_words(gg_inverter *v) {
+/* Record every queued word, then every queued token, in order. */
+static int drain_queues(gg_inverter *v) {
   int rc = 0;
   while (v->queue_n && rc == 0) rc = dequeue_word(v);
   while (v->tok_n && rc == 0) rc = dequeue_token(v);
@@ -419,7 +422,7 @@ static int on_word(void *ctx, const char *word, size_t len, uint32_t pos, size_t
   (void)end;
   gg_inverter *v = ctx;
   if (len > WORD_KEY) {
-    int rc = drain_words(v);
+    int rc = drain_queues(v);
     return rc ? rc : add_token(v, stem_term(v, word, len), pos);
   }
   uint32_t h = hash_term(word, len);
@@ -504,7 +507,7 @@ int gg_inverter_add(gg_inverter *v, gg_analyzer *an, uint32_t doc, const gg_doc 
   v->queue_n = v->tok_n = 0;
   int rc = gg_analyze_words(an, d->title, d->title_len, &pos, on_word, v);
   if (rc == 0) rc = gg_analyze_words(an, d->text, d->text_len, &pos, on_word, v);
-  if (rc == 0) rc = drain_words(v);
+  if (rc == 0) rc = drain_queues(v);
   if (rc) return rc == GG_ENOMEM ? gg_nomem(err) : gg_fail(err, rc, "analysis failed");
   *ntokens = pos;
   /* Group positions by term without sorting: offsets from the counts,
