@@ -5,7 +5,8 @@
 **   store-codec [--mb N] [--reps R] DOCS.jsonl[.gz]
 **
 ** Reads the first N MB (default 64) of a collection ({"id","title",
-** "contents"} per line, gzip or plain), lays the documents out as the
+** "contents"} per line, gzip or plain; lines that are not JSON objects are
+** skipped), lays the documents out as the
 ** segment writer does (per document: varint title length, title, varint
 ** text length, text; FORMAT.md "Stored text") and cuts blocks the same way:
 ** a document is appended until the block holds at least B bytes.  For each
@@ -68,6 +69,10 @@ static int load(const char *path, size_t max_bytes, gg_buf *out, gg_buf *ends) {
     if (len > 0) {
       line[len] = 0;
       json_object *o = json_tokener_parse(line);
+      if (o && !json_object_is_type(o, json_type_object)) {  /* not a document: skipped */
+        json_object_put(o);
+        o = NULL;
+      }
       if (o) {
         size_t tn, xn;
         const char *t = field(o, "title", &tn), *x = field(o, "contents", &xn);
@@ -110,7 +115,7 @@ int main(int argc, char **argv) {
     return 2;
   }
   gg_buf text = GG_BUF_INIT, ends_buf = GG_BUF_INIT;
-  if (load(path, mb << 20, &text, &ends_buf) != 0 || text.n == 0) {
+  if (load(path, mb << 20, &text, &ends_buf) != 0 || ends_buf.n == 0) {
     fprintf(stderr, "store-codec: %s: cannot read documents\n", path);
     return 1;
   }
