@@ -6,9 +6,9 @@
 **
 ** Reads the first N MB (default 64) of a collection ({"id","title",
 ** "contents"} per line, gzip or plain; lines that are not JSON objects are
-** skipped), lays the documents out as the
-** segment writer does (per document: varint title length, title, varint
-** text length, text; FORMAT.md "Stored text") and cuts blocks the same way:
+** skipped), lays the documents out as the segment writer does (per
+** document: varint title length, title, varint text length, text;
+** FORMAT.md "Stored text") and cuts blocks the same way:
 ** a document is appended until the block holds at least B bytes.  For each
 ** block size B and libdeflate level L it compresses every block into a zlib
 ** stream (libdeflate_zlib_compress, as the indexer) and reports the ratio
