@@ -32,6 +32,65 @@ double gg_bm25_tf(double tf, double dl, double avgdl, double k1, double b) {
   return gg_bm25_tf_part(&m, tf, gg_bm25_norm(&m, dl));
 }
 
+/* ---- top-k heap ---------------------------------------------------------- */
+
+typedef struct cand {
+  double score;
+  uint32_t seg, doc;
+} cand;
+
+/* a ranks below b: lower score, or equal score and later in index order. */
+static inline int worse(const cand *a, const cand *b) {
+  if (a->score != b->score) return a->score < b->score;
+  if (a->seg != b->seg) return a->seg > b->seg;
+  return a->doc > b->doc;
+}
+
+typedef struct topk {
+  cand *h;     /* min-heap by worse(): h[0] is the worst kept */
+  uint32_t n, k;
+} topk;
+
+static void heap_down(topk *t, uint32_t i) {
+  for (;;) {
+    uint32_t l = 2 * i + 1, r = l + 1, m = i;
+    if (l < t->n && worse(&t->h[l], &t->h[m])) m = l;
+    if (r < t->n && worse(&t->h[r], &t->h[m])) m = r;
+    if (m == i) return;
+    cand x = t->h[i];
+    t->h[i] = t->h[m];
+    t->h[m] = x;
+    i = m;
+  }
+}
+
+static void topk_add(topk *t, const cand *c) {
+  if (t->n < t->k) {
+    uint32_t i = t->n++;
+    t->h[i] = *c;
+    while (i > 0) {
+      uint32_t p = (i - 1) / 2;
+      if (!worse(&t->h[i], &t->h[p])) break;
+      cand x = t->h[i];
+      t->h[i] = t->h[p];
+      t->h[p] = x;
+      i = p;
+    }
+  } else if (worse(&t->h[0], c)) {
+    t->h[0] = *c;
+    heap_down(t, 0);
+  }
+}
+
+static int cmp_best_first(const void *a, const void *b) {
+  const cand *x = a, *y = b;
+  return worse(x, y) ? 1 : worse(y, x) ? -1 : 0;
+}
+
+/* Bounds are compared with a little slack so that rounding in the partial
+** sums can never prune a document that exhaustive evaluation would keep. */
+#define BOUND_SLACK (1.0 + 1e-9)
+
 /* One clause's iterator inside one segment. */
 typedef struct clause_it {
   uint32_t nterms;
@@ -46,9 +105,16 @@ typedef struct clause_it {
   uint32_t starts_cap;
   uint32_t min_df;     /* df of the rarest term: the clause's cost */
   uint32_t index;      /* position in the query, fixes the summation order */
+  /* Pruning of a phrase's candidates (NULL top: none, as in exhaustive
+  ** evaluation).  A document whose score is bounded below the k-th best
+  ** by this clause's bound there plus every other clause's bound
+  ** (others_ub) cannot enter the top k, so the phrase passes it over
+  ** before reading the other terms' postings or anyone's positions. */
+  const topk *top;
+  double others_ub;    /* sum of the ub of the segment's other clauses */
+  const gg_bm25 *m;
 } clause_it;
 
-/* Occurrences of the phrase in the cursors' common document. */
 /* First index j >= lo of the ascending a[0..n) with a[j] >= x, or n:
 ** galloping, so that a rare term walks a frequent term's positions in
 ** logarithmic steps. */
@@ -111,45 +177,80 @@ static int phrase_freq(clause_it *it, uint32_t *freq, gg_error *err) {
   return GG_OK;
 }
 
-/* Move to the first matching document >= target. */
-static int clause_seek(clause_it *it, uint32_t target, gg_error *err) {
-  int rc;
-  if (it->nterms == 1) {
-    if ((rc = gg_cursor_seek(&it->cur[0], target, err))) return rc;
-    it->doc = it->cur[0].doc;
-    it->freq = it->doc == GG_DOC_END ? 0 : gg_cursor_tf(&it->cur[0]);
-    return GG_OK;
-  }
+/* 1 when a document in which this clause's tf part is at most tf_part
+** cannot enter the top k (see clause_it.top). */
+static inline int phrase_cannot_enter(const clause_it *it, double tf_part) {
+  return it->top && it->top->n == it->top->k &&
+         (it->idf * tf_part + it->others_ub) * BOUND_SLACK < it->top->h[0].score;
+}
+
+/* Move a phrase to its first matching document >= target, passing over
+** those that cannot enter the top k: a block of the rarest term whose
+** bound is too low, then a document whose rarest term's tf is too low
+** (the phrase occurs at most as often as any of its terms), then, once
+** every term is there, the smallest tf of them; only then are positions
+** read. */
+static int phrase_seek(clause_it *it, uint32_t target, gg_error *err) {
+  gg_cursor *lead = &it->cur[it->order[0]];
   uint32_t d = target;
+  int rc;
   for (;;) {
-    uint32_t i = 0;
+    if ((rc = gg_cursor_seek(lead, d, err))) return rc;
+    d = lead->doc;
+    if (d == GG_DOC_END) break;
+    double norm = 0;
+    int pruning = it->top && it->top->n == it->top->k;
+    if (pruning) {
+      uint32_t last;
+      double b = gg_cursor_bound_at(lead, d, it->tf_ub, it->m, &last);
+      if (phrase_cannot_enter(it, b < it->tf_ub ? b : it->tf_ub)) {
+        if (last >= GG_DOC_END - 1) break;
+        d = last + 1;
+        continue;
+      }
+      uint32_t dl;
+      if ((rc = gg_seg_doclen(lead->seg, d, &dl, err))) return rc;
+      norm = gg_bm25_norm(it->m, dl);
+      if (phrase_cannot_enter(it, gg_bm25_tf_part(it->m, gg_cursor_tf(lead), norm))) goto next_doc;
+    }
+    uint32_t i = 1, min_tf = gg_cursor_tf(lead);
     gg_cursor *c = NULL;
     for (; i < it->nterms; i++) {
       c = &it->cur[it->order[i]];
       if ((rc = gg_cursor_seek(c, d, err))) return rc;
       if (c->doc != d) break;
+      if (gg_cursor_tf(c) < min_tf) min_tf = gg_cursor_tf(c);
     }
-    if (i < it->nterms) {
+    if (i < it->nterms) {  /* a term is missing from d: go on from where it is */
       d = c->doc;
-      if (d == GG_DOC_END) {
-        it->doc = GG_DOC_END;
-        return GG_OK;
-      }
+      if (d == GG_DOC_END) break;
       continue;
     }
-    uint32_t f;
-    if ((rc = phrase_freq(it, &f, err))) return rc;
-    if (f > 0) {
-      it->doc = d;
-      it->freq = f;
-      return GG_OK;
+    if (!pruning || !phrase_cannot_enter(it, gg_bm25_tf_part(it->m, min_tf, norm))) {
+      uint32_t f;
+      if ((rc = phrase_freq(it, &f, err))) return rc;
+      if (f > 0) {
+        it->doc = d;
+        it->freq = f;
+        return GG_OK;
+      }
     }
-    if (d == GG_DOC_END - 1) {
-      it->doc = GG_DOC_END;
-      return GG_OK;
-    }
+  next_doc:
+    if (d == GG_DOC_END - 1) break;
     d++;
   }
+  it->doc = GG_DOC_END;
+  it->freq = 0;
+  return GG_OK;
+}
+
+/* Move to the first matching document >= target. */
+static int clause_seek(clause_it *it, uint32_t target, gg_error *err) {
+  if (it->nterms > 1) return phrase_seek(it, target, err);
+  int rc = gg_cursor_seek(&it->cur[0], target, err);
+  it->doc = it->cur[0].doc;
+  it->freq = it->doc == GG_DOC_END ? 0 : gg_cursor_tf(&it->cur[0]);
+  return rc;
 }
 
 static int clause_next(clause_it *it, gg_error *err) {
@@ -161,61 +262,6 @@ static int clause_next(clause_it *it, gg_error *err) {
     return rc;
   }
   return clause_seek(it, it->doc + 1, err);
-}
-
-/* ---- top-k heap ---------------------------------------------------------- */
-
-typedef struct cand {
-  double score;
-  uint32_t seg, doc;
-} cand;
-
-/* a ranks below b: lower score, or equal score and later in index order. */
-static inline int worse(const cand *a, const cand *b) {
-  if (a->score != b->score) return a->score < b->score;
-  if (a->seg != b->seg) return a->seg > b->seg;
-  return a->doc > b->doc;
-}
-
-typedef struct topk {
-  cand *h;     /* min-heap by worse(): h[0] is the worst kept */
-  uint32_t n, k;
-} topk;
-
-static void heap_down(topk *t, uint32_t i) {
-  for (;;) {
-    uint32_t l = 2 * i + 1, r = l + 1, m = i;
-    if (l < t->n && worse(&t->h[l], &t->h[m])) m = l;
-    if (r < t->n && worse(&t->h[r], &t->h[m])) m = r;
-    if (m == i) return;
-    cand x = t->h[i];
-    t->h[i] = t->h[m];
-    t->h[m] = x;
-    i = m;
-  }
-}
-
-static void topk_add(topk *t, const cand *c) {
-  if (t->n < t->k) {
-    uint32_t i = t->n++;
-    t->h[i] = *c;
-    while (i > 0) {
-      uint32_t p = (i - 1) / 2;
-      if (!worse(&t->h[i], &t->h[p])) break;
-      cand x = t->h[i];
-      t->h[i] = t->h[p];
-      t->h[p] = x;
-      i = p;
-    }
-  } else if (worse(&t->h[0], c)) {
-    t->h[0] = *c;
-    heap_down(t, 0);
-  }
-}
-
-static int cmp_best_first(const void *a, const void *b) {
-  const cand *x = a, *y = b;
-  return worse(x, y) ? 1 : worse(y, x) ? -1 : 0;
 }
 
 /* ---- evaluation ---------------------------------------------------------- */
@@ -232,10 +278,6 @@ static double sum_in_order(const double *contrib, uint32_t n) {
   for (uint32_t i = 0; i < n; i++) s += contrib[i];
   return s;
 }
-
-/* Bounds are compared with a little slack so that rounding in the partial
-** sums can never prune a document that exhaustive evaluation would keep. */
-#define BOUND_SLACK (1.0 + 1e-9)
 
 static int cmp_ub(const void *a, const void *b) {
   const clause_it *x = *(clause_it *const *)a, *y = *(clause_it *const *)b;
@@ -482,15 +524,24 @@ static int eval_segment(gg_index *ix, uint32_t si, const gg_query *q, const doub
       it->order[at] = (uint8_t)k;
       if (df < it->min_df) it->min_df = df;
     }
-    if (rc == GG_OK) rc = clause_seek(it, 0, err);
     if (rc == GG_OK) {
-      it->tf_ub = it->nterms == 1 ? gg_cursor_max_tf_part(&it->cur[0], &m) : o->k1 + 1.0;
+      /* A phrase occurs in a document at most as often as its rarest term. */
+      it->tf_ub = gg_cursor_max_tf_part(&it->cur[it->order[0]], &m);
       it->ub = it->idf * it->tf_ub;
     }
   }
   if (rc != GG_OK || nits == 0) goto done;
+  for (uint32_t i = 0; i < nits; i++) {
+    its[i].top = o->exhaustive ? NULL : t;
+    its[i].m = &m;
+    its[i].others_ub = 0;
+    for (uint32_t j = 0; j < nits; j++)
+      if (j != i) its[i].others_ub += its[j].ub;
+  }
   if (o->conjunctive) qsort(its, nits, sizeof *its, cmp_cost);  /* rarest clause leads */
   if ((rc = prefetch(seg, its, nits, o->conjunctive, err))) goto done;
+  for (uint32_t i = 0; i < nits && rc == GG_OK; i++) rc = clause_seek(&its[i], 0, err);
+  if (rc != GG_OK) goto done;
   if (!o->conjunctive && !o->exhaustive) {
     rc = eval_maxscore(ix, si, its, nits, q->nclauses, &m, t, err);
     goto done;

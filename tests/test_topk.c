@@ -36,6 +36,63 @@ static unsigned zipf_word(const double *cdf) {
 
 static void word(unsigned w, char *out) { sprintf(out, "w%u", w); }
 
+static gg_error err;
+
+/* Appends a quoted phrase of 2-4 words copied from a random document, so
+** that it matches somewhere; with max_rank > 0, only words of rank below
+** it (common ones). */
+static void add_phrase(char *q, unsigned *const *docs, const unsigned *lens, unsigned max_rank) {
+  for (int tries = 0; tries < 1000; tries++) {
+    unsigned d = (unsigned)rng_below(NDOCS);
+    unsigned n = 2 + (unsigned)rng_below(max_rank ? 3 : 2);
+    if (lens[d] < n) continue;
+    unsigned at = (unsigned)rng_below(lens[d] - n + 1);
+    int common = 1;
+    for (unsigned i = 0; i < n; i++) common &= !max_rank || docs[d][at + i] < max_rank;
+    if (!common) continue;
+    strcat(q, " \"");
+    for (unsigned i = 0; i < n; i++) {
+      char w[16];
+      word(docs[d][at + i], w);
+      strcat(q, i ? " " : "");
+      strcat(q, w);
+    }
+    strcat(q, "\"");
+    return;
+  }
+}
+
+/* Runs query q pruned and exhaustively, as OR and as AND, for several k;
+** checks they agree bit for bit and returns the number of comparisons. */
+static long compare(gg_index *ix, const char *q) {
+  static const unsigned ks[] = {1, 3, 10, 50};
+  long compared = 0;
+  gg_query *pq;
+  if (gg_query_parse(ix, q, &pq, &err) != GG_OK) return 0;
+  for (size_t ki = 0; ki < 2 * sizeof ks / sizeof ks[0]; ki++) {
+    gg_search_opts fast = GG_SEARCH_DEFAULTS, slow = GG_SEARCH_DEFAULTS;
+    fast.k = slow.k = ks[ki / 2];
+    fast.conjunctive = slow.conjunctive = (int)(ki % 2);  /* OR and AND */
+    slow.exhaustive = 1;
+    gg_hits *a, *b;
+    REQUIRE(gg_search(ix, pq, &fast, &a, &err) == GG_OK, "search: %s", err.msg);
+    REQUIRE(gg_search(ix, pq, &slow, &b, &err) == GG_OK, "search: %s", err.msg);
+    CHECK(a->n == b->n, "query [%s] k=%u: %zu hits pruned, %zu exhaustive", q, fast.k, a->n, b->n);
+    for (size_t i = 0; i < a->n && i < b->n; i++) {
+      CHECK(a->hit[i].doc == b->hit[i].doc && a->hit[i].segment == b->hit[i].segment &&
+                a->hit[i].score == b->hit[i].score,
+            "query [%s] k=%u and=%d rank %zu: pruned %s %.17g, exhaustive %s %.17g", q, fast.k,
+            fast.conjunctive, i + 1,
+            a->hit[i].id, a->hit[i].score, b->hit[i].id, b->hit[i].score);
+    }
+    compared++;
+    gg_hits_free(a);
+    gg_hits_free(b);
+  }
+  gg_query_free(pq);
+  return compared;
+}
+
 int main(void) {
   rng_seed(20261122);
   double *cdf = malloc(VOCAB * sizeof *cdf), sum = 0;
@@ -64,7 +121,6 @@ int main(void) {
   }
   fclose(f);
 
-  gg_error err;
   gg_build_opts bo = {0};
   bo.index_dir = index;
   bo.stemmer = "none";
@@ -73,59 +129,55 @@ int main(void) {
   gg_index *ix;
   REQUIRE(gg_index_open(index, &ix, &err) == GG_OK, "open: %s", err.msg);
 
-  const unsigned ks[] = {1, 3, 10, 50};
   long compared = 0;
   for (int qi = 0; qi < 600; qi++) {
     char q[512] = "";
     int nclauses = 1 + (int)rng_below(5);
     for (int c = 0; c < nclauses; c++) {
-      char w[16];
       if (rng_below(5) == 0) {
         /* A phrase taken from a document, so that it matches somewhere. */
-        unsigned d = (unsigned)rng_below(NDOCS);
-        unsigned n = 2 + (unsigned)rng_below(2);
-        if (lens[d] < n) continue;
-        unsigned at = (unsigned)rng_below(lens[d] - n + 1);
-        strcat(q, " \"");
-        for (unsigned i = 0; i < n; i++) {
-          word(docs[d][at + i], w);
-          strcat(q, i ? " " : "");
-          strcat(q, w);
-        }
-        strcat(q, "\"");
+        add_phrase(q, docs, lens, 0);
       } else {
         /* Mostly common words (long lists), some rare ones. */
+        char w[16];
         unsigned wv = rng_below(3) ? (unsigned)rng_below(60) : zipf_word(cdf);
         word(wv, w);
         strcat(q, " ");
         strcat(q, w);
       }
     }
-    gg_query *pq;
-    if (gg_query_parse(ix, q, &pq, &err) != GG_OK) continue;
-    for (size_t ki = 0; ki < 2 * sizeof ks / sizeof ks[0]; ki++) {
-      gg_search_opts fast = GG_SEARCH_DEFAULTS, slow = GG_SEARCH_DEFAULTS;
-      fast.k = slow.k = ks[ki / 2];
-      fast.conjunctive = slow.conjunctive = (int)(ki % 2);  /* OR and AND */
-      slow.exhaustive = 1;
-      gg_hits *a, *b;
-      REQUIRE(gg_search(ix, pq, &fast, &a, &err) == GG_OK, "search: %s", err.msg);
-      REQUIRE(gg_search(ix, pq, &slow, &b, &err) == GG_OK, "search: %s", err.msg);
-      CHECK(a->n == b->n, "query [%s] k=%u: %zu hits pruned, %zu exhaustive", q, fast.k, a->n, b->n);
-      for (size_t i = 0; i < a->n && i < b->n; i++) {
-        CHECK(a->hit[i].doc == b->hit[i].doc && a->hit[i].segment == b->hit[i].segment &&
-                  a->hit[i].score == b->hit[i].score,
-              "query [%s] k=%u and=%d rank %zu: pruned %s %.17g, exhaustive %s %.17g", q, fast.k,
-              fast.conjunctive, i + 1,
-              a->hit[i].id, a->hit[i].score, b->hit[i].id, b->hit[i].score);
-      }
-      compared++;
-      gg_hits_free(a);
-      gg_hits_free(b);
-    }
-    gg_query_free(pq);
+    compared += compare(ix, q);
   }
   CHECK(compared > 4000, "only %ld comparisons ran", compared);
+
+  /* Phrases of common words, alone, two together or with a word: many
+  ** documents hold all their terms, a few the phrase, so a phrase's
+  ** candidates are passed over by their bounds (eval.c, phrase_seek). */
+  long phrase_compared = 0, crowded = 0;  /* crowded: more matches than any k tried */
+  for (int qi = 0; qi < 300; qi++) {
+    char q[512] = "";
+    add_phrase(q, docs, lens, 40);
+    if (qi % 3 == 1) add_phrase(q, docs, lens, 40);
+    if (qi % 3 == 2) {
+      char w[16];
+      word((unsigned)rng_below(60), w);
+      strcat(q, " ");
+      strcat(q, w);
+    }
+    gg_query *pq;
+    if (gg_query_parse(ix, q, &pq, &err) != GG_OK) continue;
+    gg_search_opts all = GG_SEARCH_DEFAULTS;
+    all.k = NDOCS;
+    all.conjunctive = 1;
+    gg_hits *h;
+    REQUIRE(gg_search(ix, pq, &all, &h, &err) == GG_OK, "search: %s", err.msg);
+    crowded += h->n > 50;
+    gg_hits_free(h);
+    gg_query_free(pq);
+    phrase_compared += compare(ix, q);
+  }
+  CHECK(phrase_compared > 2000, "only %ld phrase comparisons ran", phrase_compared);
+  CHECK(crowded > 100, "only %ld phrase queries match more documents than the largest k", crowded);
   gg_index_close(ix);
   for (unsigned d = 0; d < NDOCS; d++) free(docs[d]);
   free(docs);
