@@ -82,7 +82,7 @@ int gg_cursor_open(gg_cursor *c, gg_seg *seg, const gg_term_info *t, gg_error *e
   memset(c, 0, offsetof(gg_cursor, docs));
   c->pos = c->dpos = NULL;
   c->pos_cap = c->dpos_cap = 0;
-  c->shallow = c->bound_blk = 0;
+  c->shallow = c->bound_blk = c->bound_tf = c->one_block_max_tf = 0;
   c->bound_val = 0;
   c->seg = seg;
   c->t = *t;
@@ -97,7 +97,11 @@ int gg_cursor_open(gg_cursor *c, gg_seg *seg, const gg_term_info *t, gg_error *e
         gg_get_u32(skip_entry(c, c->nblocks - 1) + 8) != t->pos_len)
       return bad(c, err, "skip table");
   }
-  return load_block(c, 0, err);
+  int rc = load_block(c, 0, err);
+  if (rc == GG_OK && !c->skip)
+    for (uint32_t i = 0; i < c->n; i++)
+      if (c->tfs[i] > c->one_block_max_tf) c->one_block_max_tf = c->tfs[i];
+  return rc;
 }
 
 void gg_cursor_prefetch(gg_cursor *c) { gg_pfr_willneed(c->seg->f, c->t.post_off, c->t.post_len); }
@@ -215,24 +219,28 @@ double gg_cursor_max_tf_part(const gg_cursor *c, const gg_bm25 *m) {
     return best;
   }
   /* One block, decoded at open: its max tf with the smallest possible dl. */
-  uint32_t max_tf = 0;
-  for (uint32_t i = 0; i < c->n; i++)
-    if (c->tfs[i] > max_tf) max_tf = c->tfs[i];
-  return gg_bm25_tf_part(m, max_tf, gg_bm25_norm(m, 0));
+  return gg_bm25_tf_part(m, c->one_block_max_tf, gg_bm25_norm(m, 0));
 }
 
 double gg_cursor_bound_at(gg_cursor *c, uint32_t d, double term_bound, const gg_bm25 *m,
                           uint32_t *last) {
   if (last) *last = GG_DOC_END - 1;
-  if (!c->skip) return c->doc == GG_DOC_END ? 0.0 : term_bound;
+  if (!c->skip) {
+    c->bound_tf = c->doc == GG_DOC_END ? 0 : c->one_block_max_tf;
+    return c->doc == GG_DOC_END ? 0.0 : term_bound;
+  }
   uint32_t k = c->shallow > c->blk ? c->shallow : c->blk;
   while (k < c->nblocks && gg_get_u32(skip_entry(c, k)) < d) k++;
   c->shallow = k;
-  if (k >= c->nblocks) return 0.0;
+  if (k >= c->nblocks) {
+    c->bound_tf = 0;
+    return 0.0;
+  }
   if (last) *last = gg_get_u32(skip_entry(c, k));
   if (c->bound_blk != k + 1) {  /* cache key is k + 1 so that 0 means none */
     const uint8_t *e = skip_entry(c, k);
-    c->bound_val = gg_bm25_tf_part(m, gg_get_u32(e + 12), gg_bm25_norm(m, gg_get_u32(e + 16)));
+    c->bound_tf = gg_get_u32(e + 12);
+    c->bound_val = gg_bm25_tf_part(m, c->bound_tf, gg_bm25_norm(m, gg_get_u32(e + 16)));
     c->bound_blk = k + 1;
   }
   return c->bound_val;

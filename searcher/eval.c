@@ -328,6 +328,21 @@ static int clause_skip_in_block(clause_it *c, uint32_t j, gg_error *err) {
   return rc;
 }
 
+/* The non-essential clauses' bounds (ord[0..ess)) for a document of the
+** given norm in the blocks their bb[] describe, into bd[]; returns their
+** sum.  A term clause's is its block's max tf (bbtf) at the document's own
+** length, tighter than bb (the block's shortest document); a phrase keeps
+** bb.  Zero when no block of the clause can hold the document. */
+static double bounds_for(clause_it *const *ord, uint32_t ess, const double *bb, const uint32_t *bbtf,
+                         const gg_bm25 *m, double norm, double *bd) {
+  double sum = 0;
+  for (uint32_t j = 0; j < ess; j++) {
+    bd[j] = ord[j]->nterms == 1 ? ord[j]->idf * gg_bm25_tf_part(m, bbtf[j], norm) : bb[j];
+    sum += bd[j];
+  }
+  return sum;
+}
+
 /* Disjunctive top-k by MaxScore (Turtle & Flood): clauses sorted by their
 ** score bound; while the bounds of the weakest clauses add up to no more
 ** than the current k-th score, those clauses cannot bring a new document
@@ -341,10 +356,11 @@ static int eval_maxscore(gg_index *ix, uint32_t si, clause_it *its, uint32_t nit
   clause_it **ord = malloc(nits * sizeof *ord);
   double *cum = malloc(nits * sizeof *cum);
   double *contrib = calloc(nclauses, sizeof *contrib);
-  double *bb = malloc(nits * sizeof *bb);
+  double *bb = malloc(nits * sizeof *bb), *bd = malloc(nits * sizeof *bd);
+  uint32_t *bbtf = malloc(nits * sizeof *bbtf);
   block_scores *bs = calloc(nits, sizeof *bs);  /* by clause, as its[] */
   int rc = GG_OK;
-  if (!ord || !cum || !contrib || !bb || !bs) {
+  if (!ord || !cum || !contrib || !bb || !bd || !bbtf || !bs) {
     rc = gg_nomem(err);
     goto out;
   }
@@ -383,10 +399,22 @@ static int eval_maxscore(gg_index *ix, uint32_t si, clause_it *its, uint32_t nit
         double rest = 0;
         for (uint32_t j = 0; bb_valid && j < ess; j++) rest += bb[j];
         uint32_t j = cur->i;
-        while (j < cur->n && cur->docs[j] < next &&
-               ((s[j] + cum[ess - 1]) * BOUND_SLACK < theta ||
-                (bb_valid && cur->docs[j] <= bb_until && (s[j] + rest) * BOUND_SLACK < theta)))
+        while (j < cur->n && cur->docs[j] < next) {
+          if ((s[j] + cum[ess - 1]) * BOUND_SLACK < theta) {
+            j++;
+            continue;
+          }
+          if (!bb_valid || cur->docs[j] > bb_until) break;
+          if ((s[j] + rest) * BOUND_SLACK < theta) {
+            j++;
+            continue;
+          }
+          double dl = gg_get_u32(seg->doclens + (size_t)cur->docs[j] * 4);
+          if ((s[j] + bounds_for(ord, ess, bb, bbtf, m, gg_bm25_norm(m, dl), bd)) * BOUND_SLACK >=
+              theta)
+            break;
           j++;
+        }
         if (j > cur->i) {
           if ((rc = clause_skip_in_block(lead, j, err))) break;
           continue;
@@ -416,21 +444,26 @@ static int eval_maxscore(gg_index *ix, uint32_t si, clause_it *its, uint32_t nit
       for (uint32_t j = 0; j < ess; j++) {
         clause_it *c = ord[j];
         uint32_t last = GG_DOC_END;
-        bb[j] = c->doc == GG_DOC_END ? 0.0
-                : c->nterms == 1     ? c->idf * gg_cursor_bound_at(&c->cur[0], d, c->tf_ub, m, &last)
-                                     : c->ub;
+        bbtf[j] = 0;
+        if (c->doc == GG_DOC_END) {
+          bb[j] = 0.0;
+        } else if (c->nterms == 1) {
+          bb[j] = c->idf * gg_cursor_bound_at(&c->cur[0], d, c->tf_ub, m, &last);
+          bbtf[j] = gg_cursor_bound_tf(&c->cur[0]);
+        } else {
+          bb[j] = c->ub;
+        }
         if (last < bb_until) bb_until = last;
       }
     }
-    double rest = 0;
-    for (uint32_t j = 0; !pruned && j < ess; j++) rest += bb[j];
+    double rest = pruned ? 0 : bounds_for(ord, ess, bb, bbtf, m, norm, bd);
     for (uint32_t j = ess; !pruned && j-- > 0;) {
       if ((partial + rest) * BOUND_SLACK < theta) {
         pruned = 1;
         break;
       }
-      rest -= bb[j];
-      if (bb[j] == 0.0) continue;  /* no block of this clause can hold d */
+      rest -= bd[j];
+      if (bd[j] == 0.0) continue;  /* no block of this clause can hold d */
       clause_it *c = ord[j];
       if ((rc = clause_seek(c, d, err))) break;
       if (c->doc == d) {
@@ -452,6 +485,8 @@ out:
   free(ord);
   free(bs);
   free(bb);
+  free(bd);
+  free(bbtf);
   free(cum);
   free(contrib);
   return rc;

@@ -107,6 +107,8 @@ typedef struct gg_cursor {
   uint32_t shallow;             /* block gg_cursor_bound_at last looked at */
   uint32_t bound_blk;           /* block whose bound is cached in bound_val */
   double bound_val;
+  uint32_t bound_tf;            /* max tf of the block gg_cursor_bound_at last bounded */
+  uint32_t one_block_max_tf;    /* max tf of a one-block term (no skip table) */
 } gg_cursor;
 
 /* Position the cursor on the term's first document. */
@@ -147,6 +149,10 @@ double gg_cursor_max_tf_part(const gg_cursor *c, const gg_bm25 *m);
 ** not decrease between calls. */
 double gg_cursor_bound_at(gg_cursor *c, uint32_t d, double term_bound, const gg_bm25 *m,
                           uint32_t *last);
+/* The largest tf in the block of the last gg_cursor_bound_at (0 when that
+** returned 0): with d's own length it bounds d's tf part more tightly
+** than the block's bound, which assumes the block's shortest document. */
+static inline uint32_t gg_cursor_bound_tf(const gg_cursor *c) { return c->bound_tf; }
 /* Positions of the current document, ascending; *n == gg_cursor_tf. */
 int gg_cursor_positions(gg_cursor *c, const uint32_t **pos, uint32_t *n, gg_error *err);
 
