@@ -355,6 +355,32 @@ static double bounds_for(clause_it *const *ord, uint32_t ess, const double *bb, 
   return sum;
 }
 
+/* The rest of candidate d's score under MaxScore: the non-essential
+** clauses ord[0..ess), from the strongest down, each read (sought to d)
+** only while partial plus the bounds still to come (bd[], which sum to
+** rest) can beat theta.  contrib[] holds the essential clauses' parts and
+** receives the others'; d enters the top k unless it was dropped. */
+static int complete_candidate(clause_it *const *ord, uint32_t ess, const double *bd, double rest,
+                              double partial, double norm, double theta, uint32_t d, uint32_t si,
+                              double *contrib, uint32_t nclauses, const gg_bm25 *m, topk *t,
+                              gg_error *err) {
+  for (uint32_t j = ess; j-- > 0;) {
+    if ((partial + rest) * BOUND_SLACK < theta) return GG_OK;
+    rest -= bd[j];
+    if (bd[j] == 0.0) continue;  /* no block of this clause can hold d */
+    clause_it *c = ord[j];
+    int rc = clause_seek(c, d, err);
+    if (rc) return rc;
+    if (c->doc == d) {
+      contrib[c->index] = c->idf * gg_bm25_tf_part(m, c->freq, norm);
+      partial += contrib[c->index];
+    }
+  }
+  cand cd = {sum_in_order(contrib, nclauses), si, d};
+  topk_add(t, &cd);
+  return GG_OK;
+}
+
 /* Disjunctive top-k by MaxScore (Turtle & Flood): clauses sorted by their
 ** score bound; while the bounds of the weakest clauses add up to no more
 ** than the current k-th score, those clauses cannot bring a new document
@@ -421,12 +447,24 @@ static int eval_maxscore(gg_index *ix, uint32_t si, clause_it *its, uint32_t nit
             j++;
             continue;
           }
-          double dl = gg_get_u32(seg->doclens + (size_t)cur->docs[j] * 4);
-          if ((s[j] + bounds_for(ord, ess, bb, bbtf, m, gg_bm25_norm(m, dl), bd)) * BOUND_SLACK >=
-              theta)
-            break;
+          double norm = gg_bm25_norm(m, gg_get_u32(seg->doclens + (size_t)cur->docs[j] * 4));
+          double rest_d = bounds_for(ord, ess, bb, bbtf, m, norm, bd);
+          if ((s[j] + rest_d) * BOUND_SLACK < theta) {
+            j++;
+            continue;
+          }
+          /* A candidate: scored here as the code below would, and the loop
+          ** goes on while the essential clauses stay the same. */
+          contrib[lead->index] = s[j];
+          rc = complete_candidate(ord, ess, bd, rest_d, s[j], norm, theta, cur->docs[j], si,
+                                  contrib, nclauses, m, t, err);
+          for (uint32_t i = 0; i < nits; i++) contrib[its[i].index] = 0;
+          if (rc) break;
           j++;
+          theta = t->n == t->k ? t->h[0].score : -1.0;
+          if (cum[ess] * BOUND_SLACK < theta) break;  /* ess would grow: back to the loop's top */
         }
+        if (rc) break;
         if (j > cur->i) {
           if ((rc = clause_skip_in_block(lead, j, err))) break;
           continue;
@@ -468,26 +506,10 @@ static int eval_maxscore(gg_index *ix, uint32_t si, clause_it *its, uint32_t nit
         if (last < bb_until) bb_until = last;
       }
     }
-    double rest = pruned ? 0 : bounds_for(ord, ess, bb, bbtf, m, norm, bd);
-    for (uint32_t j = ess; !pruned && j-- > 0;) {
-      if ((partial + rest) * BOUND_SLACK < theta) {
-        pruned = 1;
-        break;
-      }
-      rest -= bd[j];
-      if (bd[j] == 0.0) continue;  /* no block of this clause can hold d */
-      clause_it *c = ord[j];
-      if ((rc = clause_seek(c, d, err))) break;
-      if (c->doc == d) {
-        contrib[c->index] = c->idf * gg_bm25_tf_part(m, c->freq, norm);
-        partial += contrib[c->index];
-      }
-    }
+    if (!pruned)
+      rc = complete_candidate(ord, ess, bd, bounds_for(ord, ess, bb, bbtf, m, norm, bd), partial,
+                              norm, theta, d, si, contrib, nclauses, m, t, err);
     if (rc) break;
-    if (!pruned) {
-      cand cd = {sum_in_order(contrib, nclauses), si, d};
-      topk_add(t, &cd);
-    }
     for (uint32_t i = 0; i < nits; i++) contrib[its[i].index] = 0;
     for (uint32_t i = ess; i < nits && rc == GG_OK; i++)
       if (ord[i]->doc == d) rc = clause_next(ord[i], err);
