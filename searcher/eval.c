@@ -425,9 +425,11 @@ static int eval_maxscore(gg_index *ix, uint32_t si, clause_it *its, uint32_t nit
     if (d == GG_DOC_END) break;
     if (ess > 0 && next > d) {
       /* Up to the next essential document, the lead clause's documents are
-      ** candidates on their own: their partial score is the lead's score,
-      ** so those that the test below would drop are passed over in one
-      ** tight loop, with the same test on the same values. */
+      ** candidates on their own, with the lead's score as their partial
+      ** score.  One tight loop through the lead's block passes over those
+      ** whose bounds cannot beat the k-th score (the tests of the general
+      ** path below, on the same values) and scores the others as that
+      ** path would (complete_candidate). */
       const double *s = block_scores_of(lead, &bs[lead - its], seg, m);
       const gg_cursor *cur = &lead->cur[0];
       if (s) {
