@@ -1,8 +1,9 @@
 /*
 ** test_topk.c -- top-k pruning is exact.
 **
-** gg_search prunes disjunctive queries (MaxScore with block-max bounds)
-** and conjunctive ones (block-max skipping).
+** gg_search prunes disjunctive queries (MaxScore with block-max bounds),
+** conjunctive ones (block-max skipping) and the candidates of phrases
+** (bounded by their terms' tfs before positions are read).
 ** Its contract is that pruning changes nothing but speed: for every query
 ** and every k, the hits (documents and scores, bit for bit) equal those of
 ** exhaustive evaluation (gg_search_opts.exhaustive = 1), which scores every
