@@ -702,6 +702,11 @@ int gg_search(gg_index *ix, const gg_query *q, const gg_search_opts *o, gg_hits 
   *out = NULL;
   if (!o || o->k < 1) return gg_fail(err, GG_EINVAL, "k must be at least 1");
   if (o->k > 10000000) return gg_fail(err, GG_EINVAL, "k is too large");
+  /* Outside these the length normaliser k1 * (1 - b + b * dl / avgdl) can
+  ** reach zero or below: scores stop being monotone in tf and the bounds
+  ** that pruning relies on no longer hold. */
+  if (!(o->k1 >= 0) || !(o->b >= 0 && o->b <= 1))
+    return gg_fail(err, GG_EINVAL, "BM25 parameters: k1 must be >= 0 and b between 0 and 1");
   int rc = GG_OK;
   double *idf = calloc(q->nclauses, sizeof *idf);
   /* refs[seg][clause] -> array of nterms lookups, one allocation per segment */

@@ -251,6 +251,16 @@ static void test_search(void) {
     gg_search_opts o0 = GG_SEARCH_DEFAULTS;
     o0.k = 0;
     CHECK(gg_search(ix, q, &o0, &h, &err) == GG_EINVAL && h == NULL, "k = 0 rejected");
+    /* BM25 parameters outside k1 >= 0, 0 <= b <= 1 (where the length
+    ** normaliser could reach zero or below and no bound holds) */
+    const double bad[][2] = {{-0.1, 0.75}, {1.2, -0.01}, {1.2, 1.01}, {NAN, 0.75}, {1.2, NAN}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+      gg_search_opts ob = GG_SEARCH_DEFAULTS;
+      ob.k1 = bad[i][0];
+      ob.b = bad[i][1];
+      CHECK(gg_search(ix, q, &ob, &h, &err) == GG_EINVAL && h == NULL && strstr(err.msg, "k1"),
+            "k1 = %g, b = %g rejected: %s", ob.k1, ob.b, err.msg);
+    }
     gg_query_free(q);
   }
   CHECK(gg_doc_get(ix, 5, 0, &title, &text, &err) == GG_EINVAL, "doc_get of a bad segment");

@@ -63,9 +63,10 @@ static void add_phrase(char *q, unsigned *const *docs, const unsigned *lens, uns
   }
 }
 
-/* Runs query q pruned and exhaustively, as OR and as AND, for several k;
-** checks they agree bit for bit and returns the number of comparisons. */
-static long compare(gg_index *ix, const char *q) {
+/* Runs query q pruned and exhaustively, as OR and as AND, for several k,
+** with BM25 parameters k1 and bm25_b; checks they agree bit for bit and returns
+** the number of comparisons. */
+static long compare(gg_index *ix, const char *q, double k1, double bm25_b) {
   static const unsigned ks[] = {1, 3, 10, 50};
   long compared = 0;
   gg_query *pq;
@@ -73,6 +74,8 @@ static long compare(gg_index *ix, const char *q) {
   for (size_t ki = 0; ki < 2 * sizeof ks / sizeof ks[0]; ki++) {
     gg_search_opts fast = GG_SEARCH_DEFAULTS, slow = GG_SEARCH_DEFAULTS;
     fast.k = slow.k = ks[ki / 2];
+    fast.k1 = slow.k1 = k1;
+    fast.b = slow.b = bm25_b;
     fast.conjunctive = slow.conjunctive = (int)(ki % 2);  /* OR and AND */
     slow.exhaustive = 1;
     gg_hits *a, *b;
@@ -147,20 +150,38 @@ int main(void) {
         strcat(q, w);
       }
     }
-    compared += compare(ix, q);
+    compared += compare(ix, q, 1.2, 0.75);
   }
   CHECK(compared > 4000, "only %ld comparisons ran", compared);
 
-  /* Phrases of common words, alone, two together or with a word: many
-  ** documents hold all their terms, a few the phrase, so a phrase's
-  ** candidates are passed over by their bounds (eval.c, phrase_seek). */
+  /* Phrases of common words, alone, two together, with words, or of a
+  ** repeated word: many documents hold all their terms, a few the phrase,
+  ** so a phrase's candidates are passed over by their bounds (eval.c,
+  ** phrase_seek).  Under several BM25 parameter pairs, as the bounds
+  ** depend on them. */
+  static const double params[][2] = {{1.2, 0.75}, {0.5, 0.3}, {2.0, 1.0}, {1.2, 0.0}, {0.0, 0.75}};
   long phrase_compared = 0, crowded = 0;  /* crowded: more matches than any k tried */
-  for (int qi = 0; qi < 300; qi++) {
-    char q[512] = "";
-    add_phrase(q, docs, lens, 40);
-    if (qi % 3 == 1) add_phrase(q, docs, lens, 40);
-    if (qi % 3 == 2) {
-      char w[16];
+  for (int qi = 0; qi < 400; qi++) {
+    char q[512] = "", w[16];
+    if (qi % 4 == 3) {  /* "wA wA" or "wA wB wA" */
+      unsigned a = (unsigned)rng_below(6), b = (unsigned)rng_below(40);
+      word(a, w);
+      strcat(q, " \"");
+      strcat(q, w);
+      if (rng_below(2)) {
+        char wb[16];
+        word(b, wb);
+        strcat(q, " ");
+        strcat(q, wb);
+      }
+      strcat(q, " ");
+      strcat(q, w);
+      strcat(q, "\"");
+    } else {
+      add_phrase(q, docs, lens, 40);
+    }
+    if (qi % 4 == 1) add_phrase(q, docs, lens, 40);
+    for (unsigned n = qi % 4 == 2 ? 1 + (unsigned)rng_below(3) : qi % 4 == 3; n > 0; n--) {
       word((unsigned)rng_below(60), w);
       strcat(q, " ");
       strcat(q, w);
@@ -175,10 +196,11 @@ int main(void) {
     crowded += h->n > 50;
     gg_hits_free(h);
     gg_query_free(pq);
-    phrase_compared += compare(ix, q);
+    const double *p = params[qi % 5];
+    phrase_compared += compare(ix, q, p[0], p[1]);
   }
-  CHECK(phrase_compared > 2000, "only %ld phrase comparisons ran", phrase_compared);
-  CHECK(crowded > 100, "only %ld phrase queries match more documents than the largest k", crowded);
+  CHECK(phrase_compared > 3000, "only %ld phrase comparisons ran", phrase_compared);
+  CHECK(crowded > 120, "only %ld phrase queries match more documents than the largest k", crowded);
   gg_index_close(ix);
   for (unsigned d = 0; d < NDOCS; d++) free(docs[d]);
   free(docs);

@@ -151,7 +151,7 @@ void gg_query_free(gg_query *q);
 typedef struct gg_search_opts {
   uint32_t k;           /* number of hits wanted, >= 1 */
   int conjunctive;      /* 0: any clause may match (OR); 1: every clause must (AND) */
-  double k1, b;         /* BM25 parameters */
+  double k1, b;         /* BM25 parameters: k1 >= 0, 0 <= b <= 1 (else GG_EINVAL) */
   int exhaustive;       /* 1: score every matching document (no top-k pruning);
                         ** gives the same hits, only slower: for tests */
 } gg_search_opts;
