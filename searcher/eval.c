@@ -113,6 +113,7 @@ typedef struct clause_it {
   const topk *top;
   double others_ub;    /* sum of the ub of the segment's other clauses */
   const gg_bm25 *m;
+  int sought;          /* a phrase: doc is the result of a phrase_seek */
 } clause_it;
 
 /* First index j >= lo of the ascending a[0..n) with a[j] >= x, or n:
@@ -203,6 +204,10 @@ static inline int phrase_cannot_enter_at(const clause_it *it, uint32_t tf, doubl
 ** every term is there, the smallest tf of them; only then are positions
 ** read. */
 static int phrase_seek(clause_it *it, uint32_t target, gg_error *err) {
+  /* Already on the first match >= target (the leapfrog of a conjunction
+  ** asks again): its positions are not read twice. */
+  if (it->sought && it->doc >= target) return GG_OK;
+  it->sought = 1;
   gg_cursor *lead = &it->cur[it->order[0]];
   uint32_t d = target;
   int rc;
