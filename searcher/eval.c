@@ -178,20 +178,20 @@ static int phrase_freq(clause_it *it, uint32_t *freq, gg_error *err) {
   return GG_OK;
 }
 
-/* 1 when a document in which this clause's tf part is at most tf_part
-** cannot enter the top k (see clause_it.top). */
+/* While the heap is full (phrase_seek's `pruning`; the callers check
+** it): 1 when a document in which this clause's tf part is at most
+** tf_part cannot enter the top k (see clause_it.top). */
 static inline int phrase_cannot_enter(const clause_it *it, double tf_part) {
-  return it->top && it->top->n == it->top->k &&
-         (it->idf * tf_part + it->others_ub) * BOUND_SLACK < it->top->h[0].score;
+  return (it->idf * tf_part + it->others_ub) * BOUND_SLACK < it->top->h[0].score;
 }
 
 /* The same test for the tf part of tf at norm, multiplied out by its
-** denominator (tf + norm > 0) so that no division waits in the loop:
+** denominator, which is >= 1 (tf >= 1, and norm >= 0 as gg_search checks
+** k1 and b), so that no division waits in the loop:
 **   (idf * tf * (k1 + 1) + others * (tf + norm)) * SLACK < theta * (tf + norm).
 ** Its rounding errors, a few units in the last place, are far inside
 ** BOUND_SLACK. */
 static inline int phrase_cannot_enter_at(const clause_it *it, uint32_t tf, double norm) {
-  if (!it->top || it->top->n < it->top->k) return 0;
   double den = (double)tf + norm;
   return (it->idf * (double)tf * it->m->k1p1 + it->others_ub * den) * BOUND_SLACK <
          it->top->h[0].score * den;
