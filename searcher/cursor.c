@@ -106,6 +106,10 @@ int gg_cursor_open(gg_cursor *c, gg_seg *seg, const gg_term_info *t, gg_error *e
 
 void gg_cursor_prefetch(gg_cursor *c) { gg_pfr_willneed(c->seg->f, c->t.post_off, c->t.post_len); }
 
+void gg_cursor_prefetch_positions(gg_cursor *c) {
+  gg_pfr_willneed(c->seg->f, c->t.pos_off, c->t.pos_len);
+}
+
 void gg_cursor_close(gg_cursor *c) {
   free(c->pos);
   free(c->dpos);

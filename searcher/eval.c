@@ -541,17 +541,41 @@ static int cmp_cost(const void *a, const void *b) {
 
 /* Read ahead what the evaluation will walk, so that a query on a cold page
 ** cache waits for a few large reads rather than a fault per 4 KiB page
-** (hot, each call costs a few microseconds).  The lists walked: every
-** clause of a disjunction, the leading (rarest) one of a conjunction, and
-** in a phrase its rarest term; the document lengths when the documents
-** walked outnumber their pages, i.e. may touch most of them.  Those are
-** also checked at once (see gg_seg_load_doclens) when every walked document
-** is a candidate, which is so for the terms of a disjunction but not for
-** phrases and conjunctions (which check them once they have read many). */
+** (hot, each call costs a few microseconds).
+**
+** Walked whole: the lead (rarest term) of every clause of a disjunction
+** and of the leading clause of a conjunction.  Sought: the other terms of
+** a phrase, at each of its lead's documents, and every clause after the
+** first of a conjunction, at each of the first's.  A list sought at least
+** as often as it has blocks has most of its blocks touched (a fraction
+** 1 - 1/e or more when the documents sought are spread evenly), so it is
+** read ahead whole; so are a phrase's positions on the same test, since
+** every candidate reads the positions of all its terms.  Reading a list
+** whole costs one sequential read where seeking costs a random read per
+** block: on a cold cache, a phrase of frequent words takes tens of
+** milliseconds instead of hundreds.  A list sought rarely is left to the
+** faults of the blocks it touches.
+**
+** The document lengths are read ahead when the documents walked outnumber
+** their pages, i.e. may touch most of them.  They are also checked at once
+** (see gg_seg_load_doclens) when every walked document is a candidate,
+** which is so for the terms of a disjunction but not for phrases and
+** conjunctions (which check them once they have read many). */
+static void prefetch_clause(clause_it *it, uint64_t seeks, int walked) {
+  for (uint32_t k = 0; k < it->nterms; k++) {
+    gg_cursor *c = &it->cur[it->order[k]];
+    int whole = seeks >= c->nblocks;
+    if ((k == 0 && walked) || whole) gg_cursor_prefetch(c);
+    if (it->nterms > 1 && whole) gg_cursor_prefetch_positions(c);
+  }
+}
+
 static int prefetch(gg_seg *seg, clause_it *its, uint32_t nits, int conjunctive, gg_error *err) {
   uint64_t walked = 0, candidates = 0;
-  for (uint32_t i = 0; i < (conjunctive ? 1 : nits); i++) {
-    gg_cursor_prefetch(&its[i].cur[its[i].order[0]]);
+  for (uint32_t i = 0; i < nits; i++) {
+    int lead = !conjunctive || i == 0;
+    prefetch_clause(&its[i], lead ? its[i].min_df : its[0].min_df, lead);
+    if (!lead) continue;
     walked += its[i].min_df;
     if (!conjunctive && its[i].nterms == 1) candidates += its[i].min_df;
   }

@@ -115,6 +115,8 @@ typedef struct gg_cursor {
 int gg_cursor_open(gg_cursor *c, gg_seg *seg, const gg_term_info *t, gg_error *err);
 /* Start reading the term's postings ahead: for a list the query will walk. */
 void gg_cursor_prefetch(gg_cursor *c);
+/* The same for its positions. */
+void gg_cursor_prefetch_positions(gg_cursor *c);
 void gg_cursor_close(gg_cursor *c);
 int gg_cursor_next_block(gg_cursor *c, gg_error *err);
 /* Advance to document j of the current block (c->i < j <= c->n; c->n:
