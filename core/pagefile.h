@@ -70,6 +70,11 @@ const uint8_t *gg_pfr_get(gg_pfr *r, uint64_t off, uint64_t len, gg_error *err);
 ** knows it will go through most of a range calls this, so that a cold
 ** start reads the range in a few large I/Os instead of a fault per page. */
 void gg_pfr_willneed(gg_pfr *r, uint64_t off, uint64_t len);
+/* 0 when the page holding byte off is not in the page cache (reading it
+** will wait for the disk), else 1 (also when that cannot be told).  One
+** system call: a reader asks it once to choose between a cold start's
+** read-ahead and a hot one's direct reads. */
+int gg_pfr_resident(const gg_pfr *r, uint64_t off);
 
 /* Offset and length of section kind; GG_ECORRUPT if it is missing. */
 int gg_pfr_section(gg_pfr *r, uint32_t kind, uint64_t *off, uint64_t *len, gg_error *err);

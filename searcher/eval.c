@@ -779,6 +779,14 @@ int gg_search(gg_index *ix, const gg_query *q, const gg_search_opts *o, gg_hits 
   gg_hits *h = NULL;
   if (rc == GG_OK) {
     qsort(t.h, t.n, sizeof *t.h, cmp_best_first);
+    /* On a cold cache each id would cost two waits for the disk in turn. */
+    uint8_t *cold = calloc(t.n ? t.n : 1, 1);
+    if (cold) {
+      for (uint32_t i = 0; i < t.n; i++) cold[i] = (uint8_t)gg_seg_prefetch_docid(&ix->segs[t.h[i].seg], t.h[i].doc, 0);
+      for (uint32_t i = 0; i < t.n; i++)
+        if (cold[i]) gg_seg_prefetch_docid(&ix->segs[t.h[i].seg], t.h[i].doc, 1);
+      free(cold);
+    }
     /* One allocation: the hit array followed by the NUL-terminated ids. */
     size_t bytes = (size_t)t.n * sizeof(gg_hit);
     for (uint32_t i = 0; rc == GG_OK && i < t.n; i++) {

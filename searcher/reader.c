@@ -266,6 +266,22 @@ int gg_seg_load_doclens(gg_seg *s, gg_error *err) {
   return s->doclens ? GG_OK : GG_ECORRUPT;
 }
 
+int gg_seg_prefetch_docid(gg_seg *s, uint32_t doc, int stage) {
+  if (doc >= s->ndocs) return 0;
+  uint64_t at = s->idoff_off + (uint64_t)(doc / GG_ID_GROUP) * 8;
+  if (stage == 0) {
+    if (gg_pfr_resident(s->f, at)) return 0;
+    gg_pfr_willneed(s->f, at, 16);
+    return 1;
+  }
+  /* Damage is left to gg_seg_docid, which reads the same bytes next. */
+  const uint8_t *p = gg_pfr_get(s->f, at, 16, NULL);
+  if (!p) return 0;
+  uint64_t a = gg_get_u64(p), b = gg_get_u64(p + 8);
+  if (a < b && b <= s->ids_len) gg_pfr_willneed(s->f, s->ids_off + a, b - a);
+  return 0;
+}
+
 int gg_seg_docid(gg_seg *s, uint32_t doc, const char **id, size_t *len, gg_error *err) {
   if (doc >= s->ndocs) return corrupt(s, err, "document number");
   const uint8_t *p = gg_pfr_get(s->f, s->idoff_off + (uint64_t)(doc / GG_ID_GROUP) * 8, 16, err);
