@@ -72,8 +72,8 @@ const uint8_t *gg_pfr_get(gg_pfr *r, uint64_t off, uint64_t len, gg_error *err);
 void gg_pfr_willneed(gg_pfr *r, uint64_t off, uint64_t len);
 /* 0 when the page holding byte off is not in the page cache (reading it
 ** will wait for the disk), else 1 (also when that cannot be told).  One
-** system call: a reader asks it once to choose between a cold start's
-** read-ahead and a hot one's direct reads. */
+** system call (mincore), far cheaper than a wait for the disk: a reader
+** asks before reading ahead what may well be cached already. */
 int gg_pfr_resident(const gg_pfr *r, uint64_t off);
 
 /* Offset and length of section kind; GG_ECORRUPT if it is missing. */

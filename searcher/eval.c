@@ -726,6 +726,26 @@ void gg_hits_free(gg_hits *h) {
   free(h);
 }
 
+/* On a cold cache each hit's id would cost two waits for the disk in
+** turn (id table entry, then id): ask for all the entries, then for all
+** the ids (gg_seg_prefetch_docid).  When the first hits' entries are all
+** cached the cache is taken as hot and the rest are not asked about, so
+** that a hot query for 1000 hits does not make 1000 system calls. */
+#define HOT_PROBES 4
+
+static void prefetch_hit_ids(gg_index *ix, const topk *t) {
+  uint8_t *cold = t->n ? calloc(t->n, 1) : NULL;
+  if (!cold) return;
+  uint32_t asked = 0, ncold = 0;
+  for (; asked < t->n && (ncold > 0 || asked < HOT_PROBES); asked++) {
+    cold[asked] = (uint8_t)gg_seg_prefetch_docid(&ix->segs[t->h[asked].seg], t->h[asked].doc, 0);
+    ncold += cold[asked];
+  }
+  for (uint32_t i = 0; i < asked; i++)
+    if (cold[i]) gg_seg_prefetch_docid(&ix->segs[t->h[i].seg], t->h[i].doc, 1);
+  free(cold);
+}
+
 int gg_search(gg_index *ix, const gg_query *q, const gg_search_opts *o, gg_hits **out,
               gg_error *err) {
   *out = NULL;
@@ -779,14 +799,7 @@ int gg_search(gg_index *ix, const gg_query *q, const gg_search_opts *o, gg_hits 
   gg_hits *h = NULL;
   if (rc == GG_OK) {
     qsort(t.h, t.n, sizeof *t.h, cmp_best_first);
-    /* On a cold cache each id would cost two waits for the disk in turn. */
-    uint8_t *cold = calloc(t.n ? t.n : 1, 1);
-    if (cold) {
-      for (uint32_t i = 0; i < t.n; i++) cold[i] = (uint8_t)gg_seg_prefetch_docid(&ix->segs[t.h[i].seg], t.h[i].doc, 0);
-      for (uint32_t i = 0; i < t.n; i++)
-        if (cold[i]) gg_seg_prefetch_docid(&ix->segs[t.h[i].seg], t.h[i].doc, 1);
-      free(cold);
-    }
+    prefetch_hit_ids(ix, &t);
     /* One allocation: the hit array followed by the NUL-terminated ids. */
     size_t bytes = (size_t)t.n * sizeof(gg_hit);
     for (uint32_t i = 0; rc == GG_OK && i < t.n; i++) {

@@ -62,14 +62,14 @@ static inline int gg_seg_doclen(gg_seg *s, uint32_t doc, uint32_t *len, gg_error
 int gg_seg_load_doclens(gg_seg *s, gg_error *err);
 /* Only read them ahead (gg_pfr_willneed). */
 void gg_seg_prefetch_doclens(gg_seg *s);
-/* External id (not NUL-terminated) of doc. */
 /* Reading ids ahead on a cold cache, in two rounds so that k ids cost
 ** two waits for the disk, not 2k: stage 0 (for every document first)
 ** asks for the id table entry when its page is not in the page cache and
 ** returns 1 then; stage 1, for the documents stage 0 returned 1 for, reads
-** the entry and asks for the id.  Hot, the cost is one mincore call per
-** document.  Errors are left to gg_seg_docid. */
+** the entry and asks for the id.  Hot, stage 0 costs one mincore call.
+** Errors are left to gg_seg_docid. */
 int gg_seg_prefetch_docid(gg_seg *s, uint32_t doc, int stage);
+/* External id (not NUL-terminated) of doc. */
 int gg_seg_docid(gg_seg *s, uint32_t doc, const char **id, size_t *len, gg_error *err);
 int gg_seg_doc(gg_seg *s, uint32_t doc, char **title, char **text, gg_error *err);
 
