@@ -23,7 +23,7 @@
 #include "gg/gg.h"
 
 #define GG_PAGE_SIZE 4096u
-#define GG_FORMAT_VERSION 2u
+#define GG_FORMAT_VERSION 3u
 #define GG_HEADER_SIZE 32u
 #define GG_FOOTER_SIZE 48u
 #define GG_SECTION_ENTRY 24u

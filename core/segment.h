@@ -18,6 +18,7 @@ enum {
   GG_SEC_POSITIONS = 8,  /* per term: position blocks */
   GG_SEC_DICT = 9,       /* front-coded term blocks */
   GG_SEC_DICTIDX = 10,   /* u64 per dictionary block: its offset in GG_SEC_DICT */
+  GG_SEC_DICTTOP = 11,   /* u32 stride, then the first term of every stride-th dictionary block */
   GG_SEC_MANIFEST = 100  /* the only section of a MANIFEST file */
 };
 
@@ -26,6 +27,11 @@ enum {
 #define GG_SKIP_ENTRY 20       /* u32 last_doc, doc_end, pos_end, max_tf, min_dl */
 #define GG_STORE_ENTRY 24      /* u64 offset, u32 clen, u32 ulen, u32 first_doc, u32 ndocs */
 #define GG_DICT_BLOCK_TERMS 32 /* terms per dictionary block */
+/* DICTTOP samples every GG_DICT_TOP_STRIDE-th dictionary block, and every
+** 2x, 4x, ... such block when that keeps it to at most GG_DICT_TOP_MAX
+** terms: a lookup scans it, then binary-searches one stride of blocks. */
+#define GG_DICT_TOP_STRIDE 64
+#define GG_DICT_TOP_MAX 1024
 /* Stored text: target uncompressed bytes per block, and the compression
 ** level (libdeflate's scale, writing zlib streams).  Both chosen by
 ** measurement (`bench/store-codec`, bench/RESULTS.md "Stored text").  On

@@ -22,7 +22,7 @@ except ImportError:
 
 PAGE = 4096
 SEC = {1: "STATS", 2: "DOCLEN", 3: "IDOFF", 4: "IDS", 5: "STORE", 6: "STOREIDX",
-       7: "POSTINGS", 8: "POSITIONS", 9: "DICT", 10: "DICTIDX", 100: "MANIFEST"}
+       7: "POSTINGS", 8: "POSITIONS", 9: "DICT", 10: "DICTIDX", 11: "DICTTOP", 100: "MANIFEST"}
 
 
 class Corrupt(Exception):
@@ -147,6 +147,31 @@ class Segment:
                 pos += ql
             assert i == end
 
+    def dict_top(self):
+        """(stride, sampled terms) of DICTTOP, each checked against the
+        first term of its dictionary block."""
+        t = self.pf.sec(11)
+        stride = struct.unpack_from("<I", t)[0]
+        terms, i = [], 4
+        while i < len(t):
+            n = t[i]
+            terms.append(t[i + 1:i + 1 + n])
+            i += 1 + n
+        d = self.pf.sec(9)
+        idx = self.pf.sec(10)
+        if stride == 0 or len(terms) != (self.ndict + stride - 1) // stride:
+            raise Corrupt("DICTTOP: wrong number of terms")
+        for g, term in enumerate(terms):
+            start = struct.unpack_from("<Q", idx, 8 * g * stride)[0]
+            i = start
+            for _ in range(3):  # nterms, post_base, pos_base
+                _, i = varint(d, i)
+            prefix, i = varint(d, i)
+            sfx, i = varint(d, i)
+            if prefix != 0 or d[i:i + sfx] != term:
+                raise Corrupt(f"DICTTOP: term {g} is not the first of block {g * stride}")
+        return stride, terms
+
     def postings(self, df, post, plen, pos, qlen):
         """[(doc, tf, [positions])] of one term."""
         P = self.pf.sec(7)[post:post + plen]
@@ -242,6 +267,8 @@ def main():
             print(f"segment {name}: {docs} docs, {tokens} tokens, {s.nterms} terms, {s.npostings} postings")
             for kind, (off, ln) in sorted(s.pf.sections.items(), key=lambda x: x[1][0]):
                 print(f"  {SEC[kind]:10s} offset {off:10d} length {ln:10d}")
+            stride, terms = s.dict_top()
+            print(f"  dictionary: {s.ndict} blocks; DICTTOP samples every {stride}th: {len(terms)} terms")
         return 0
     for name, _, _ in segs:
         s = Segment(f"{d}/{name}")

@@ -56,6 +56,8 @@ struct gg_segw {
   gg_spool *pos;          /* the POSITIONS section */
   gg_spool *dict;         /* the DICT section */
   gg_buf dict_idx;        /* u64 per dictionary block */
+  gg_buf dict_top;        /* u8 len, term: first term of every GG_DICT_TOP_STRIDE-th block */
+  uint64_t dict_top_n;    /* entries in dict_top */
   uint64_t nterms, npostings;
   gg_buf prev_term;       /* previous term (front coding, order check) */
   gg_buf dict_block;      /* entries of the dictionary block being filled */
@@ -126,6 +128,7 @@ static void segw_free(gg_segw *s) {
   gg_buf_free(&s->store_block);
   gg_buf_free(&s->store_idx);
   gg_buf_free(&s->dict_idx);
+  gg_buf_free(&s->dict_top);
   gg_buf_free(&s->prev_term);
   gg_buf_free(&s->dict_block);
   gg_buf_free(&s->t_skip);
@@ -331,6 +334,12 @@ int gg_segw_term_begin(gg_segw *s, const char *term, size_t len, gg_error *err) 
   if (s->dict_block_terms == 0) {
     s->dict_block_post = gg_pfw_offset(s->f) - s->post_off;
     s->dict_block_pos = gg_spool_size(s->pos);
+    if ((s->dict_idx.n / 8) % GG_DICT_TOP_STRIDE == 0) {
+      uint8_t l = (uint8_t)len;
+      gg_buf_put(&s->dict_top, &l, 1);
+      gg_buf_put(&s->dict_top, term, len);
+      s->dict_top_n++;
+    }
   }
   gg_buf_put_varint(&s->dict_block, prefix);
   gg_buf_put_varint(&s->dict_block, len - prefix);
@@ -453,6 +462,27 @@ int gg_segw_term_end(gg_segw *s, gg_error *err) {
   return s->rc;
 }
 
+/* DICTTOP (docs/FORMAT.md, "Dictionary"): the stride doubles until at
+** most GG_DICT_TOP_MAX sampled terms remain, so that a lookup's scan of it
+** stays short whatever the number of terms. */
+static void dict_top_write(gg_segw *s) {
+  if (s->dict_top.oom) return;  /* reported with the other buffers' */
+  uint64_t stride = GG_DICT_TOP_STRIDE, keep_every = 1;
+  while ((s->dict_top_n + keep_every - 1) / keep_every > GG_DICT_TOP_MAX) {
+    stride *= 2;
+    keep_every *= 2;
+  }
+  uint8_t hdr[4];
+  gg_set_u32(hdr, (uint32_t)stride);
+  gg_pfw_write(s->f, hdr, 4);
+  const uint8_t *p = s->dict_top.p;
+  for (uint64_t i = 0; i < s->dict_top_n; i++) {
+    size_t n = 1 + (size_t)p[0];
+    if (i % keep_every == 0) gg_pfw_write(s->f, p, n);
+    p += n;
+  }
+}
+
 int gg_segw_finish(gg_segw *s, gg_build_stats *stats, uint64_t *file_size, gg_error *err) {
   if (s->rc == GG_OK && !s->in_terms) docs_finish(s);
   if (s->rc == GG_OK) {
@@ -469,6 +499,9 @@ int gg_segw_finish(gg_segw *s, gg_build_stats *stats, uint64_t *file_size, gg_er
       off = gg_pfw_offset(s->f);
       gg_pfw_write(s->f, s->dict_idx.p, s->dict_idx.n);
       gg_pfw_section(s->f, GG_SEC_DICTIDX, off, s->dict_idx.n);
+      off = gg_pfw_offset(s->f);
+      dict_top_write(s);
+      gg_pfw_section(s->f, GG_SEC_DICTTOP, off, gg_pfw_offset(s->f) - off);
       gg_buf st = GG_BUF_INIT;
       gg_buf_put_u64(&st, s->ndocs);
       gg_buf_put_u64(&st, s->tokens);
@@ -479,7 +512,7 @@ int gg_segw_finish(gg_segw *s, gg_build_stats *stats, uint64_t *file_size, gg_er
       off = gg_pfw_offset(s->f);
       gg_pfw_write(s->f, st.p, st.n);
       gg_pfw_section(s->f, GG_SEC_STATS, off, st.n);
-      if (st.oom || s->dict_idx.oom || s->store_idx.oom) s->rc = gg_nomem(&s->err);
+      if (st.oom || s->dict_idx.oom || s->dict_top.oom || s->store_idx.oom) s->rc = gg_nomem(&s->err);
       gg_buf_free(&st);
     }
   }

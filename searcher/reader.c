@@ -48,6 +48,7 @@ static int seg_open(gg_seg *s, const char *path, const gg_manifest_seg *ms, gg_e
       {GG_SEC_POSITIONS, &s->pos_off, &s->pos_len, UINT64_MAX},
       {GG_SEC_DICT, &s->dict_off, &s->dict_len, UINT64_MAX},
       {GG_SEC_DICTIDX, &s->dictidx_off, &x, s->ndict_blocks * 8},
+      {GG_SEC_DICTTOP, &s->dicttop_off, &s->dicttop_len, UINT64_MAX},
   };
   for (size_t i = 0; i < sizeof need / sizeof need[0]; i++) {
     if ((rc = gg_pfr_section(s->f, need[i].kind, need[i].off, need[i].len, err))) return rc;
@@ -202,10 +203,42 @@ static int cmp_bytes(const uint8_t *a, size_t an, const char *b, size_t bn) {
   return c ? c : (an > bn) - (an < bn);
 }
 
+/* The blocks [*lo, *hi) whose stride of DICTTOP holds term: 1, or 0 when
+** term sorts before every term, or < 0 on error.  The sampled terms are
+** scanned whole (at most GG_DICT_TOP_MAX), so that their count and
+** bounds are checked on every lookup. */
+static int dict_top_range(gg_seg *s, const char *term, size_t len, uint64_t *lo, uint64_t *hi,
+                          gg_error *err) {
+  const uint8_t *p = gg_pfr_get(s->f, s->dicttop_off, s->dicttop_len, err);
+  if (!p) return GG_ECORRUPT;
+  const uint8_t *end = p + s->dicttop_len;
+  if (s->dicttop_len < 4) return corrupt(s, err, "dictionary top index");
+  uint64_t stride = gg_get_u32(p), n = 0, at = 0;
+  int found = 0;
+  if (stride == 0 || (s->ndict_blocks + stride - 1) / stride > GG_DICT_TOP_MAX)
+    return corrupt(s, err, "dictionary top index");
+  for (p += 4; p < end; n++) {
+    size_t l = p[0];
+    if (l == 0 || l > (size_t)(end - p - 1)) return corrupt(s, err, "dictionary top index");
+    if (cmp_bytes(p + 1, l, term, len) <= 0) {
+      at = n;
+      found = 1;
+    }
+    p += 1 + l;
+  }
+  if (n != (s->ndict_blocks + stride - 1) / stride) return corrupt(s, err, "dictionary top index");
+  *lo = at * stride;
+  *hi = *lo + stride < s->ndict_blocks ? *lo + stride : s->ndict_blocks;
+  return found;
+}
+
 int gg_seg_lookup(gg_seg *s, const char *term, size_t len, gg_term_info *info, gg_error *err) {
   if (s->ndict_blocks == 0) return 0;
-  /* Last block whose first term is <= term. */
-  uint64_t lo = 0, hi = s->ndict_blocks;
+  /* Last block whose first term is <= term: its stride from DICTTOP, then
+  ** a binary search over the stride's blocks. */
+  uint64_t lo = 0, hi = 0;
+  int in = dict_top_range(s, term, len, &lo, &hi, err);
+  if (in <= 0) return in;
   while (hi - lo > 1) {
     uint64_t mid = lo + (hi - lo) / 2;
     const uint8_t *end, *p = dict_block(s, mid, &end, err);

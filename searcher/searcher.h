@@ -23,7 +23,7 @@ typedef struct gg_seg {
   uint64_t doclen_off, idoff_off, ids_off, ids_len;
   uint64_t store_off, store_len, storeidx_off, nstore_blocks;
   uint64_t post_off, post_len, pos_off, pos_len;
-  uint64_t dict_off, dict_len, dictidx_off;
+  uint64_t dict_off, dict_len, dictidx_off, dicttop_off, dicttop_len;
   const uint8_t *doclens;  /* the whole verified DOCLEN section once a dense query has
                            ** asked for it (gg_seg_load_doclens), else NULL */
   uint64_t doclen_reads;   /* single lengths read before that */
