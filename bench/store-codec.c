@@ -10,8 +10,9 @@
 ** document: varint title length, title, varint text length, text;
 ** FORMAT.md "Stored text") and cuts blocks the same way:
 ** a document is appended until the block holds at least B bytes.  For each
-** block size B and libdeflate level L it compresses every block into a zlib
-** stream (libdeflate_zlib_compress, as the indexer) and reports the ratio
+** block size B and each compressor and level (libdeflate 1, 2, 4, 6; ISA-L
+** igzip 1, 2, 3, which the indexer uses at level 3) it compresses every
+** block into a zlib stream and reports the ratio
 ** compressed / laid-out bytes and the compression speed; for each B it then
 ** times inflating single blocks, as fetching one hit does, with libdeflate
 ** (gg-search) and with zlib's uncompress (for comparison).  Times are the
@@ -20,6 +21,7 @@
 ** Output: a markdown table.  Exit: 0 ok, 1 failure, 2 usage.
 */
 #define _GNU_SOURCE
+#include <isa-l/igzip_lib.h>
 #include <json-c/json.h>
 #include <libdeflate.h>
 #include <stdint.h>
@@ -35,6 +37,41 @@ static double now_s(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* The compressors compared: libdeflate (levels 1-12) and ISA-L's igzip
+** (levels 0-3), both writing zlib streams. */
+typedef struct codec {
+  const char *name;
+  int isal;
+  int level;
+} codec;
+
+static const codec codecs[] = {{"libdeflate", 0, 1}, {"libdeflate", 0, 2}, {"libdeflate", 0, 4},
+                               {"libdeflate", 0, 6}, {"isa-l", 1, 1},      {"isa-l", 1, 2},
+                               {"isa-l", 1, 3}};
+
+static uint32_t isal_level_buf_size(int level) {
+  return level == 1 ? ISAL_DEF_LVL1_DEFAULT : level == 2 ? ISAL_DEF_LVL2_DEFAULT : ISAL_DEF_LVL3_DEFAULT;
+}
+
+/* One zlib stream of in[0..n) into out[0..cap); 0 on failure. */
+static size_t compress_one(const codec *k, struct libdeflate_compressor *c, uint8_t *level_buf,
+                           const uint8_t *in, size_t n, uint8_t *out, size_t cap) {
+  if (!k->isal) return libdeflate_zlib_compress(c, in, n, out, cap);
+  struct isal_zstream zs;
+  isal_deflate_stateless_init(&zs);
+  zs.level = (uint32_t)k->level;
+  zs.level_buf = level_buf;
+  zs.level_buf_size = isal_level_buf_size(k->level);
+  zs.gzip_flag = IGZIP_ZLIB;
+  zs.next_in = (uint8_t *)in;
+  zs.avail_in = (uint32_t)n;
+  zs.next_out = out;
+  zs.avail_out = (uint32_t)cap;
+  zs.end_of_stream = 1;
+  zs.flush = NO_FLUSH;
+  return isal_deflate_stateless(&zs) == COMP_OK ? zs.total_out : 0;
 }
 
 static const char *field(json_object *o, const char *key, size_t *n) {
@@ -122,10 +159,9 @@ int main(int argc, char **argv) {
   const uint64_t *ends = (const uint64_t *)(const void *)ends_buf.p;
   size_t ndocs = ends_buf.n / sizeof *ends;
   printf("%s: %zu documents, %.1f MB laid out\n\n", path, ndocs, text.n / 1e6);
-  printf("| block | level | compressed / text | compress MB/s | inflate one block, libdeflate µs | zlib uncompress µs |\n");
-  printf("|---|---|---|---|---|---|\n");
+  printf("| block | compressor | level | compressed / text | compress MB/s | inflate one block, libdeflate µs | zlib uncompress µs |\n");
+  printf("|---|---|---|---|---|---|---|\n");
   static const size_t sizes[] = {32768, 65536, 131072, 262144};
-  static const int levels[] = {1, 2, 4, 6};
   uint8_t *z = NULL, *u = NULL;
   for (size_t si = 0; si < sizeof sizes / sizeof *sizes; si++) {
     /* Block boundaries: the segment writer's rule. */
@@ -137,9 +173,12 @@ int main(int argc, char **argv) {
     size_t maxb = 0;
     for (size_t b = 0; b < nb; b++)
       if (cut[b + 1] - cut[b] > maxb) maxb = cut[b + 1] - cut[b];
-    for (size_t li = 0; li < sizeof levels / sizeof *levels; li++) {
-      struct libdeflate_compressor *c = libdeflate_alloc_compressor(levels[li]);
-      if (!c) return 1;
+    for (size_t ki = 0; ki < sizeof codecs / sizeof *codecs; ki++) {
+      const codec *k = &codecs[ki];
+      /* libdeflate's bound also bounds ISA-L's output (at worst stored blocks). */
+      struct libdeflate_compressor *c = libdeflate_alloc_compressor(k->isal ? 1 : k->level);
+      uint8_t *level_buf = k->isal ? malloc(isal_level_buf_size(k->level)) : NULL;
+      if (!c || (k->isal && !level_buf)) return 1;
       /* Every block's stream is kept, for the inflate timing: block b's at
       ** z + zoff[b], with room for its own compression bound. */
       size_t *zoff = malloc((nb + 1) * sizeof *zoff), *zlen = malloc(nb * sizeof *zlen);
@@ -158,8 +197,8 @@ int main(int argc, char **argv) {
         double t0 = now_s();
         total = 0;
         for (size_t b = 0; b < nb; b++) {
-          zlen[b] = libdeflate_zlib_compress(c, text.p + cut[b], cut[b + 1] - cut[b], z + zoff[b],
-                                             zoff[b + 1] - zoff[b]);
+          zlen[b] = compress_one(k, c, level_buf, text.p + cut[b], cut[b + 1] - cut[b], z + zoff[b],
+                                 zoff[b + 1] - zoff[b]);
           if (zlen[b] == 0) return 1;
           total += zlen[b];
         }
@@ -195,11 +234,12 @@ int main(int argc, char **argv) {
         if (t1 - t0 < best_ld) best_ld = t1 - t0;
         if (t2 - t1 < best_z) best_z = t2 - t1;
       }
-      printf("| %zu KB | %d | %.4f | %.0f | %.0f | %.0f |\n", sizes[si] >> 10, levels[li],
+      printf("| %zu KB | %s | %d | %.4f | %.0f | %.0f | %.0f |\n", sizes[si] >> 10, k->name, k->level,
              (double)total / (double)cut[nb], cut[nb] / 1e6 / best, best_ld / nb * 1e6, best_z / nb * 1e6);
       fflush(stdout);
       libdeflate_free_decompressor(dz);
       libdeflate_free_compressor(c);
+      free(level_buf);
       free(zlen);
       free(zoff);
     }

@@ -32,25 +32,24 @@ enum {
 ** terms: a lookup scans it, then binary-searches one stride of blocks. */
 #define GG_DICT_TOP_STRIDE 64
 #define GG_DICT_TOP_MAX 1024
-/* Stored text: target uncompressed bytes per block, and the compression
-** level (libdeflate's scale, writing zlib streams).  Both chosen by
-** measurement (`bench/store-codec`, bench/RESULTS.md "Stored text").  On
-** 64 MB of the scale corpus, libdeflate level 4 gives 0.457 of the text in
-** 32 KB blocks, 0.443 in 64 KB, 0.435 in 128 KB, 0.431 in 256 KB, at
-** ~100 MB/s whatever the size; level 1 gives 0.471 / 0.460 / 0.454 / 0.451
-** at ~175 MB/s; level 2 0.447 in 64 KB at ~120 MB/s (gcide: 0.429 at level
-** 4 in 32 KB, 0.427 at level 1 in 64 KB).  The compressor shares two busy
-** cores with parsing and inversion: with 128 KB blocks the 1 GB corpus
-** built in 16.2 s at level 1, 16.6 s at level 2, 17.5 s at level 4 (three
-** interleaved runs each), so level 1.  Every hit printed with its title or
-** snippet inflates its document's whole block (libdeflate: ~0.11 ms for
-** 64 KB, ~0.2 ms for 128 KB; zlib's uncompress: 0.16 ms for 32 KB): 200
-** queries of top 10 with snippets on the 1 GB index took 2.0-2.2 ms each
-** with 64 KB blocks, 3.0-3.5 with 128 KB, 2.5-2.9 with zlib's 32 KB.  So
-** 64 KB: a store about as small as level 4 in 32 KB blocks (whole index
-** +0.35 %), read faster. */
+/* Stored text: target uncompressed bytes per block, and the compressor:
+** ISA-L's igzip at level 3 writing zlib streams, with its working memory.
+** Chosen by measurement (`bench/store-codec`, bench/RESULTS.md "Stored
+** text"; 64 MB of the 100 MB scale corpus, one core).  In 64 KB blocks
+** igzip level 3 gives 0.463 of the text at ~330 MB/s; libdeflate level 1
+** (used before) 0.460 at ~180 MB/s, level 4 0.443 at ~110 MB/s.  The
+** compressor shares two busy cores with parsing and inversion, so its
+** speed is build time: 300 MB built in 3.8 s instead of 4.0 s.  Larger
+** blocks shrink the store (igzip 3: 0.458 in 128 KB) but every hit printed
+** with its title or snippet inflates its document's whole block
+** (libdeflate: ~0.12 ms for 64 KB, ~0.22 ms for 128 KB): 200 queries of
+** top 10 with snippets on the 1 GB index took 2.0-2.2 ms each with 64 KB
+** blocks, 3.0-3.5 with 128 KB.  igzip's output depends on the CPU features
+** it dispatches on, so the STORE bytes of two machines may differ; the
+** text they inflate to does not, nor does any other section. */
 #define GG_STORE_BLOCK_BYTES 65536
-#define GG_STORE_ZLEVEL 1
+#define GG_STORE_ZLEVEL 3
+#define GG_STORE_ZLEVEL_BUF ISAL_DEF_LVL3_DEFAULT
 #define GG_MANIFEST_NAME "MANIFEST"
 #define GG_MAX_SEGMENTS 4096
 

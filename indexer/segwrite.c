@@ -12,7 +12,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <libdeflate.h>
+#include <isa-l/igzip_lib.h>
 
 #include "chan.h"
 
@@ -46,7 +46,7 @@ struct gg_segw {
   int zrc;                /* compressor's error, valid after join */
   gg_error zerr;
   gg_buf store_idx;       /* GG_STORE_ENTRY per written block (compressor thread) */
-  struct libdeflate_compressor *zc; /* owned; used by one thread at a time */
+  uint8_t *zlevel_buf;    /* ISA-L's working memory for GG_STORE_ZLEVEL (one thread at a time) */
   uint8_t *zbuf;          /* compression output (compressor thread) */
   size_t zcap;
 
@@ -95,8 +95,8 @@ int gg_segw_open(const char *path, const char *tmp_dir, int threaded, gg_segw **
     return rc;
   }
   s->store_off = gg_pfw_offset(s->f);
-  s->zc = libdeflate_alloc_compressor(GG_STORE_ZLEVEL);
-  if (!s->zc) {
+  s->zlevel_buf = malloc(GG_STORE_ZLEVEL_BUF);
+  if (!s->zlevel_buf) {
     gg_segw_abort(s);
     return gg_nomem(err);
   }
@@ -133,7 +133,7 @@ static void segw_free(gg_segw *s) {
   gg_buf_free(&s->dict_block);
   gg_buf_free(&s->t_skip);
   gg_buf_free(&s->b_pos);
-  libdeflate_free_compressor(s->zc);
+  free(s->zlevel_buf);
   free(s->zbuf);
   free(s);
 }
@@ -150,29 +150,48 @@ typedef struct store_job {
   uint32_t first, ndocs;
 } store_job;
 
-/* A stored-text block is one zlib stream (RFC 1950), written by libdeflate
-** (faster than zlib's deflate at the same ratio; block size and level in
-** core/segment.h) and read by gg-search with libdeflate's zlib decompressor
-** (zlib's uncompress reads it too). */
+/* A stored-text block is one zlib stream (RFC 1950), written by ISA-L's
+** igzip (level and block size in core/segment.h, chosen by measurement)
+** and read by gg-search with libdeflate's zlib decompressor (zlib's
+** uncompress reads it too).  The output holds at most the input in stored
+** blocks plus their headers; a larger buffer is asked for if not. */
 static int compress_block(gg_segw *s, store_job *j) {
-  size_t bound = libdeflate_zlib_compress_bound(s->zc, j->data.n);
-  if (j->data.n > UINT32_MAX || bound > UINT32_MAX)
-    return gg_fail(&s->zerr, GG_EINPUT, "a stored document exceeds 4 GiB");
-  if (bound > s->zcap) {
-    uint8_t *z = realloc(s->zbuf, bound);
-    if (!z) return gg_nomem(&s->zerr);
-    s->zbuf = z;
-    s->zcap = bound;
+  if (j->data.n > UINT32_MAX / 2)
+    return gg_fail(&s->zerr, GG_EINPUT, "a stored document exceeds 2 GiB");
+  size_t want = j->data.n + j->data.n / 16 + 1024;
+  for (;;) {
+    if (want > s->zcap) {
+      uint8_t *z = realloc(s->zbuf, want);
+      if (!z) return gg_nomem(&s->zerr);
+      s->zbuf = z;
+      s->zcap = want;
+    }
+    struct isal_zstream zs;
+    isal_deflate_stateless_init(&zs);
+    zs.level = GG_STORE_ZLEVEL;
+    zs.level_buf = s->zlevel_buf;
+    zs.level_buf_size = GG_STORE_ZLEVEL_BUF;
+    zs.gzip_flag = IGZIP_ZLIB;
+    zs.next_in = j->data.p;
+    zs.avail_in = (uint32_t)j->data.n;
+    zs.next_out = s->zbuf;
+    zs.avail_out = (uint32_t)s->zcap;
+    zs.end_of_stream = 1;
+    zs.flush = NO_FLUSH;
+    int zrc = isal_deflate_stateless(&zs);
+    if (zrc == STATELESS_OVERFLOW && want < (size_t)UINT32_MAX / 2) {
+      want *= 2;
+      continue;
+    }
+    if (zrc != COMP_OK) return gg_fail(&s->zerr, GG_ENOMEM, "stored-text compression failed (ISA-L %d)", zrc);
+    gg_buf_put_u64(&s->store_idx, gg_pfw_offset(s->f) - s->store_off);
+    gg_buf_put_u32(&s->store_idx, zs.total_out);
+    gg_buf_put_u32(&s->store_idx, (uint32_t)j->data.n);
+    gg_buf_put_u32(&s->store_idx, j->first);
+    gg_buf_put_u32(&s->store_idx, j->ndocs);
+    gg_pfw_write(s->f, s->zbuf, zs.total_out);
+    return s->store_idx.oom ? gg_nomem(&s->zerr) : GG_OK;
   }
-  size_t zn = libdeflate_zlib_compress(s->zc, j->data.p, j->data.n, s->zbuf, bound);
-  if (zn == 0) return gg_fail(&s->zerr, GG_ENOMEM, "stored-text compression failed");
-  gg_buf_put_u64(&s->store_idx, gg_pfw_offset(s->f) - s->store_off);
-  gg_buf_put_u32(&s->store_idx, (uint32_t)zn);
-  gg_buf_put_u32(&s->store_idx, (uint32_t)j->data.n);
-  gg_buf_put_u32(&s->store_idx, j->first);
-  gg_buf_put_u32(&s->store_idx, j->ndocs);
-  gg_pfw_write(s->f, s->zbuf, zn);
-  return s->store_idx.oom ? gg_nomem(&s->zerr) : GG_OK;
 }
 
 static void *compressor_main(void *arg) {
