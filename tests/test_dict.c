@@ -53,14 +53,8 @@ static uint32_t check_index(const char *dir, uint32_t nterms) {
   }
   fputs("\"}\n", f);
   fclose(f);
-  gg_build_opts bo = {0};
-  bo.index_dir = index;
-  bo.stemmer = "none";
-  const char *paths[] = {corpus};
+  gg_index *ix = tu_build_open(corpus, index, "none");
   gg_error err;
-  REQUIRE(gg_build(paths, 1, &bo, NULL, &err) == GG_OK, "build: %s", err.msg);
-  gg_index *ix;
-  REQUIRE(gg_index_open(index, &ix, &err) == GG_OK, "open: %s", err.msg);
   REQUIRE(ix->nsegs == 1, "one segment expected");
   gg_seg *s = &ix->segs[0];
 

@@ -125,13 +125,7 @@ int main(void) {
   }
   fclose(f);
 
-  gg_build_opts bo = {0};
-  bo.index_dir = index;
-  bo.stemmer = "none";
-  const char *paths[] = {corpus};
-  REQUIRE(gg_build(paths, 1, &bo, NULL, &err) == GG_OK, "build: %s", err.msg);
-  gg_index *ix;
-  REQUIRE(gg_index_open(index, &ix, &err) == GG_OK, "open: %s", err.msg);
+  gg_index *ix = tu_build_open(corpus, index, "none");
 
   long compared = 0;
   for (int qi = 0; qi < 600; qi++) {

@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "gg/gg.h"
+
 static inline char *tu_mkdtemp(const char *tag) {
   const char *base = getenv("GG_TEST_TMP");
   if (!base || !*base) base = "/tmp";
@@ -80,6 +82,22 @@ static inline int tu_same_file(const char *a, const char *b) {
   free(x);
   free(y);
   return same;
+}
+
+/* Build an index of one JSON-lines file with the given stemmer and open
+** it; exits with a message on failure.  Close with gg_index_close. */
+static inline gg_index *tu_build_open(const char *corpus, const char *index, const char *stemmer) {
+  gg_build_opts bo = {0};
+  bo.index_dir = index;
+  bo.stemmer = stemmer;
+  const char *paths[] = {corpus};
+  gg_error e;
+  gg_index *ix;
+  if (gg_build(paths, 1, &bo, NULL, &e) != GG_OK || gg_index_open(index, &ix, &e) != GG_OK) {
+    fprintf(stderr, "%s: %s\n", index, e.msg);
+    exit(1);
+  }
+  return ix;
 }
 
 #endif
