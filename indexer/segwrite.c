@@ -154,11 +154,16 @@ typedef struct store_job {
 ** igzip (level and block size in core/segment.h, chosen by measurement)
 ** and read by gg-search with libdeflate's zlib decompressor (zlib's
 ** uncompress reads it too).  The output holds at most the input in stored
-** blocks plus their headers; a larger buffer is asked for if not. */
+** blocks plus their headers; a larger buffer is asked for if not.  ISA-L's
+** lengths are u32, as are STOREIDX's, and stored blocks add 5 bytes per
+** 64 KiB: a block must leave that much room below 4 GiB. */
+#define STORE_BLOCK_MAX ((size_t)UINT32_MAX - UINT32_MAX / 4096)
+
 static int compress_block(gg_segw *s, store_job *j) {
-  if (j->data.n > UINT32_MAX / 2)
-    return gg_fail(&s->zerr, GG_EINPUT, "a stored document exceeds 2 GiB");
+  if (j->data.n > STORE_BLOCK_MAX)
+    return gg_fail(&s->zerr, GG_EINPUT, "a stored document exceeds 4 GiB");
   size_t want = j->data.n + j->data.n / 16 + 1024;
+  if (want > UINT32_MAX) want = UINT32_MAX;
   for (;;) {
     if (want > s->zcap) {
       uint8_t *z = realloc(s->zbuf, want);
@@ -179,8 +184,8 @@ static int compress_block(gg_segw *s, store_job *j) {
     zs.end_of_stream = 1;
     zs.flush = NO_FLUSH;
     int zrc = isal_deflate_stateless(&zs);
-    if (zrc == STATELESS_OVERFLOW && want < (size_t)UINT32_MAX / 2) {
-      want *= 2;
+    if (zrc == STATELESS_OVERFLOW && want < UINT32_MAX) {
+      want = want > UINT32_MAX / 2 ? UINT32_MAX : want * 2;
       continue;
     }
     if (zrc != COMP_OK) return gg_fail(&s->zerr, GG_ENOMEM, "stored-text compression failed (ISA-L %d)", zrc);
