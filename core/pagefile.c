@@ -56,14 +56,38 @@ static void flush_out(gg_pfw *w) {
 }
 
 #if defined(GG_HAVE_AVX2_CHECK)
-#include <sys/platform/x86.h>
 uint32_t gg_page_check_avx2(const void *p, size_t n);
+#if defined(GG_HAVE_PLATFORM_X86_H)
+#include <sys/platform/x86.h>
+/* glibc's cached CPU features: no cpuid (slow under virtual machines). */
+static int have_avx2(void) { return CPU_FEATURE_ACTIVE(AVX2); }
+#else
+#include <cpuid.h>
+#include <stdatomic.h>
+/* Other C libraries (musl) keep no feature table: ask the CPU once, on the
+** first check, with two cpuid instructions (each a trap to the hypervisor
+** under virtualisation, ~6 us here) and xgetbv (is the AVX state enabled by
+** the OS?).  A race only repeats the question. */
+static int have_avx2(void) {
+  static atomic_int known = -1;
+  int v = atomic_load_explicit(&known, memory_order_relaxed);
+  if (v >= 0) return v;
+  unsigned a, b, c, d;
+  v = 0;
+  if (__get_cpuid(1, &a, &b, &c, &d) && (c & bit_OSXSAVE) && (c & bit_AVX)) {
+    unsigned xcr0_lo, xcr0_hi;
+    __asm__("xgetbv" : "=a"(xcr0_lo), "=d"(xcr0_hi) : "c"(0));
+    if ((xcr0_lo & 6) == 6 && __get_cpuid_count(7, 0, &a, &b, &c, &d)) v = (b & bit_AVX2) != 0;
+  }
+  atomic_store_explicit(&known, v, memory_order_relaxed);
+  return v;
+}
+#endif
 #endif
 
 uint32_t gg_page_check(const void *p, size_t n) {
 #if defined(GG_HAVE_AVX2_CHECK)
-  /* glibc's cached CPU features: no cpuid (slow under virtual machines). */
-  if (CPU_FEATURE_ACTIVE(AVX2)) return gg_page_check_avx2(p, n);
+  if (have_avx2()) return gg_page_check_avx2(p, n);
 #endif
   return (uint32_t)XXH3_64bits(p, n);
 }
