@@ -451,12 +451,70 @@ static int cmp_term_idx(const void *a, const void *b, void *ctx) {
   return c ? c : (x->len > y->len) - (x->len < y->len);
 }
 
-/* The table's term indices in term order (a new array), NULL on OOM. */
+/* Big-endian first eight bytes of a term, zero-padded: integer order is
+** byte order on them (terms hold no NUL bytes). */
+static uint64_t term_prefix(const term_acc *t) {
+  uint8_t b[8] = {0};
+  memcpy(b, t->term, t->len < 8 ? t->len : 8);
+  uint64_t k = 0;
+  for (int i = 0; i < 8; i++) k = k << 8 | b[i];
+  return k;
+}
+
+/* The table's term indices in term order (a new array), NULL on OOM.  A
+** comparison sort would chase two pointers into the arena per compare (at
+** a 300 MB corpus's 263k terms, 80 ms of the build's serial end): instead
+** the terms are sorted by prefix with an LSD radix sort (a byte per pass,
+** passes where every key has the same byte skipped), then each run of
+** equal prefixes by the rest with cmp_term_idx. */
 static uint32_t *sorted_terms(gg_inverter *v) {
-  uint32_t *order = malloc((size_t)(v->nterms ? v->nterms : 1) * sizeof *order);
-  if (!order) return NULL;
-  for (uint32_t i = 0; i < v->nterms; i++) order[i] = i;
-  qsort_r(order, v->nterms, sizeof *order, cmp_term_idx, v->terms);
+  size_t n = v->nterms;
+  uint32_t *order = malloc((n ? n : 1) * sizeof *order);
+  uint32_t *order2 = malloc((n ? n : 1) * sizeof *order2);
+  uint64_t *key = malloc((n ? n : 1) * sizeof *key);
+  uint64_t *key2 = malloc((n ? n : 1) * sizeof *key2);
+  size_t(*count)[256] = calloc(8, sizeof *count);
+  if (!order || !order2 || !key || !key2 || !count) {
+    free(order);
+    order = NULL;
+    goto out;
+  }
+  for (size_t i = 0; i < n; i++) {
+    order[i] = (uint32_t)i;
+    key[i] = term_prefix(&v->terms[i]);
+    for (int d = 0; d < 8; d++) count[d][key[i] >> (8 * d) & 0xff]++;
+  }
+  for (int d = 0; d < 8; d++) {
+    if (n == 0 || count[d][key[0] >> (8 * d) & 0xff] == n) continue;  /* one value: a no-op pass */
+    size_t at = 0;
+    for (int b = 0; b < 256; b++) {
+      size_t c = count[d][b];
+      count[d][b] = at;
+      at += c;
+    }
+    for (size_t i = 0; i < n; i++) {
+      size_t j = count[d][key[i] >> (8 * d) & 0xff]++;
+      key2[j] = key[i];
+      order2[j] = order[i];
+    }
+    uint64_t *tk = key;
+    key = key2;
+    key2 = tk;
+    uint32_t *to = order;
+    order = order2;
+    order2 = to;
+  }
+  for (size_t i = 0; i < n;) {
+    size_t j = i + 1;
+    while (j < n && key[j] == key[i]) j++;
+    if (j - i > 1) qsort_r(order + i, j - i, sizeof *order, cmp_term_idx, v->terms);
+    i = j;
+  }
+out:
+  free(order2);
+  free(key);
+  free(key2);
+  free(count);
   return order;
 }
 

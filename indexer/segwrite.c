@@ -3,10 +3,13 @@
 **
 ** The file is produced in one sequential pass.  Sections whose content is
 ** produced at the same time as another section's (ids beside stored text,
-** positions and dictionary beside postings) are staged in spools and
+** postings and dictionary beside positions) are staged in spools and
 ** appended when their turn comes, so memory stays bounded: what is kept in
 ** memory is one block of each kind, the skip table of the current term, the
 ** document lengths (4 bytes per document) and the small index tables.
+** Positions, the largest section after the stored text, go straight to the
+** file, and postings (about half their size) through a spool: a spooled
+** byte is written twice and read once more.
 */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -52,8 +55,8 @@ struct gg_segw {
 
   /* phase 2: terms */
   int in_terms;
-  uint64_t post_off;      /* file offset of the POSTINGS section */
-  gg_spool *pos;          /* the POSITIONS section */
+  uint64_t pos_off;       /* file offset of the POSITIONS section */
+  gg_spool *post;         /* the POSTINGS section */
   gg_spool *dict;         /* the DICT section */
   gg_buf dict_idx;        /* u64 per dictionary block */
   gg_buf dict_top;        /* u8 len, term: first term of every GG_DICT_TOP_STRIDE-th block */
@@ -88,7 +91,7 @@ int gg_segw_open(const char *path, const char *tmp_dir, int threaded, gg_segw **
   int rc = gg_pfw_create(path, GG_MAGIC_SEGMENT, &s->f, err);
   if (rc == GG_OK) rc = gg_spool_open(tmp_dir, SPOOL_MEM, &s->idoff, err);
   if (rc == GG_OK) rc = gg_spool_open(tmp_dir, SPOOL_MEM, &s->ids, err);
-  if (rc == GG_OK) rc = gg_spool_open(tmp_dir, SPOOL_MEM, &s->pos, err);
+  if (rc == GG_OK) rc = gg_spool_open(tmp_dir, SPOOL_MEM, &s->post, err);
   if (rc == GG_OK) rc = gg_spool_open(tmp_dir, SPOOL_MEM, &s->dict, err);
   if (rc != GG_OK) {
     gg_segw_abort(s);
@@ -122,7 +125,7 @@ static void segw_free(gg_segw *s) {
   gg_chan_destroy(&s->zq);
   gg_spool_close(s->idoff);
   gg_spool_close(s->ids);
-  gg_spool_close(s->pos);
+  gg_spool_close(s->post);
   gg_spool_close(s->dict);
   gg_buf_free(&s->doclen);
   gg_buf_free(&s->store_block);
@@ -314,7 +317,7 @@ static int docs_finish(gg_segw *s) {
   off = gg_pfw_offset(s->f);
   if ((s->rc = gg_spool_copy_to(s->ids, s->f, &s->err))) return s->rc;
   gg_pfw_section(s->f, GG_SEC_IDS, off, gg_pfw_offset(s->f) - off);
-  s->post_off = gg_pfw_offset(s->f);
+  s->pos_off = gg_pfw_offset(s->f);
   s->in_terms = 1;
   return GG_OK;
 }
@@ -356,8 +359,8 @@ int gg_segw_term_begin(gg_segw *s, const char *term, size_t len, gg_error *err) 
     while (prefix < len && prefix < s->prev_term.n && s->prev_term.p[prefix] == (uint8_t)term[prefix])
       prefix++;
   if (s->dict_block_terms == 0) {
-    s->dict_block_post = gg_pfw_offset(s->f) - s->post_off;
-    s->dict_block_pos = gg_spool_size(s->pos);
+    s->dict_block_post = gg_spool_size(s->post);
+    s->dict_block_pos = gg_pfw_offset(s->f) - s->pos_off;
     if ((s->dict_idx.n / 8) % GG_DICT_TOP_STRIDE == 0) {
       uint8_t l = (uint8_t)len;
       gg_buf_put(&s->dict_top, &l, 1);
@@ -370,8 +373,8 @@ int gg_segw_term_begin(gg_segw *s, const char *term, size_t len, gg_error *err) 
   gg_buf_put(&s->dict_block, term + prefix, len - prefix);
   s->prev_term.n = 0;
   gg_buf_put(&s->prev_term, term, len);
-  s->t_post_start = gg_pfw_offset(s->f) - s->post_off;
-  s->t_pos_start = gg_spool_size(s->pos);
+  s->t_post_start = gg_spool_size(s->post);
+  s->t_pos_start = gg_pfw_offset(s->f) - s->pos_off;
   s->t_post_n = s->t_pos_n = 0;
   s->t_df = 0;
   s->t_last_doc = -1;
@@ -381,8 +384,8 @@ int gg_segw_term_begin(gg_segw *s, const char *term, size_t len, gg_error *err) 
   return GG_OK;
 }
 
-/* Encode the open block: doc gaps and tf-1 to POSTINGS, positions to the
-** positions spool, and its skip entry. */
+/* Encode the open block: doc gaps and tf-1 to the postings spool,
+** positions to POSITIONS, and its skip entry. */
 static void block_flush(gg_segw *s) {
   uint32_t gaps[GG_BLOCK], tfm1[GG_BLOCK];
   uint32_t max_tf = 0, min_dl = UINT32_MAX;
@@ -403,15 +406,15 @@ static void block_flush(gg_segw *s) {
     /* Full block: doc gaps and tf-1 as PFor blocks, positions as PFor
     ** chunks of up to 128 gaps. */
     size_t k = gg_pfor_encode(s->packed, gaps, s->b_n);
-    gg_pfw_write(s->f, s->packed, k);
+    gg_spool_write(s->post, s->packed, k);
     s->t_post_n += k;
     k = gg_pfor_encode(s->packed, tfm1, s->b_n);
-    gg_pfw_write(s->f, s->packed, k);
+    gg_spool_write(s->post, s->packed, k);
     s->t_post_n += k;
     for (size_t i = 0; i < np; i += GG_BLOCK) {
       unsigned n = np - i < GG_BLOCK ? (unsigned)(np - i) : GG_BLOCK;
       k = gg_pfor_encode(s->packed, pv + i, n);
-      gg_spool_write(s->pos, s->packed, k);
+      gg_pfw_write(s->f, s->packed, k);
       s->t_pos_n += k;
     }
   } else {
@@ -422,11 +425,11 @@ static void block_flush(gg_segw *s) {
       gg_buf_put_varint(&v, (uint64_t)gaps[i] * 2 + (tfm1[i] == 0));
       if (tfm1[i]) gg_buf_put_varint(&v, tfm1[i] + 1);
     }
-    gg_pfw_write(s->f, v.p, v.n);
+    gg_spool_write(s->post, v.p, v.n);
     s->t_post_n += v.n;
     v.n = 0;
     for (size_t i = 0; i < np; i++) gg_buf_put_varint(&v, pv[i]);
-    gg_spool_write(s->pos, v.p, v.n);
+    gg_pfw_write(s->f, v.p, v.n);
     s->t_pos_n += v.n;
     if (v.oom) s->rc = gg_nomem(&s->err);
     gg_buf_free(&v);
@@ -471,7 +474,7 @@ int gg_segw_term_end(gg_segw *s, gg_error *err) {
     if (s->b_n) block_flush(s);
     /* The skip table follows the blocks; a one-block term has none. */
     if (s->t_skip.n > GG_SKIP_ENTRY) {
-      gg_pfw_write(s->f, s->t_skip.p, s->t_skip.n);
+      gg_spool_write(s->post, s->t_skip.p, s->t_skip.n);
       s->t_post_n += s->t_skip.n;
     }
     if (s->t_skip.oom || s->b_pos.oom) s->rc = gg_nomem(&s->err);
@@ -512,9 +515,9 @@ int gg_segw_finish(gg_segw *s, gg_build_stats *stats, uint64_t *file_size, gg_er
   if (s->rc == GG_OK) {
     dict_flush_block(s);
     uint64_t off = gg_pfw_offset(s->f);
-    gg_pfw_section(s->f, GG_SEC_POSTINGS, s->post_off, off - s->post_off);
-    if ((s->rc = gg_spool_copy_to(s->pos, s->f, &s->err)) == GG_OK) {
-      gg_pfw_section(s->f, GG_SEC_POSITIONS, off, gg_pfw_offset(s->f) - off);
+    gg_pfw_section(s->f, GG_SEC_POSITIONS, s->pos_off, off - s->pos_off);
+    if ((s->rc = gg_spool_copy_to(s->post, s->f, &s->err)) == GG_OK) {
+      gg_pfw_section(s->f, GG_SEC_POSTINGS, off, gg_pfw_offset(s->f) - off);
       off = gg_pfw_offset(s->f);
       s->rc = gg_spool_copy_to(s->dict, s->f, &s->err);
     }
