@@ -26,11 +26,18 @@ const char GG_MAGIC_MANIFEST[8] = {'G', 'G', 'M', 'A', 'N', '\r', '\n', 0x1a};
 static const char MAGIC_END[8] = {'G', 'G', 'E', 'N', 'D', '\r', '\n', 0x1a};
 
 #define WRITE_CHUNK (1u << 20)
+/* Written bytes are handed to the disk in steps of this (sync_file_range,
+** which only starts the writes), so that the fsync that publishes the file
+** waits for the last step's worth, not for the whole file, which the
+** kernel's own write-back would otherwise mostly leave until then. */
+#define WRITEBACK_STEP ((uint64_t)8 << 20)
 
 struct gg_pfw {
   int fd;
   char *path;
   uint64_t off;           /* bytes appended so far == file offset of the next byte */
+  uint64_t written;       /* bytes passed to write() */
+  uint64_t writeback;     /* bytes whose write-back was started */
   gg_buf page_checks;     /* u32 per completed page */
   gg_buf sections;        /* section table entries */
   uint8_t *out;           /* write-behind buffer of WRITE_CHUNK bytes; it is flushed only
@@ -52,7 +59,16 @@ static void flush_out(gg_pfw *w) {
     }
     done += (size_t)k;
   }
+  w->written += done;
   w->out_n = 0;
+#if defined(SYNC_FILE_RANGE_WRITE)
+  if (w->rc == GG_OK && w->written - w->writeback >= WRITEBACK_STEP) {
+    /* Advisory: a failure here is met again, and reported, by fsync. */
+    (void)sync_file_range(w->fd, (off64_t)w->writeback, (off64_t)(w->written - w->writeback),
+                          SYNC_FILE_RANGE_WRITE);
+    w->writeback = w->written;
+  }
+#endif
 }
 
 #if defined(GG_HAVE_AVX2_CHECK)
