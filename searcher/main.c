@@ -262,7 +262,13 @@ int main(int argc, char **argv) {
   if (!o.batch && nwords == 0) USAGE_ERROR("empty query", NULL);
   if (o.batch && nwords > 0)
     USAGE_ERROR("--batch reads queries from a file or standard input, not arguments", NULL);
-  o.color = o.fmt == F_TEXT && isatty(1) && !(getenv("NO_COLOR") && *getenv("NO_COLOR"));
+  int tty = isatty(1);
+  o.color = o.fmt == F_TEXT && tty && !(getenv("NO_COLOR") && *getenv("NO_COLOR"));
+  /* Into a pipe or file, results go out in 64 KiB writes (musl's stdio
+  ** buffer is 1 KiB, glibc's 4 KiB): a batch's output costs a few system
+  ** calls, not one per few lines. */
+  static char outbuf[1 << 16];
+  if (!tty) setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
   gg_index *ix;
   gg_error err;
   if (gg_index_open(o.index, &ix, &err) != GG_OK) {
