@@ -12,6 +12,7 @@
 #     300 MB and 1 GB;
 #  4. one query per process on the 1 GB index (bench/fresh-latency): OR and
 #     phrase topics, hot twice, then cold (page cache dropped: needs root);
+#     first the musl and glibc builds of gg-search side by side, if both exist;
 #  5. the 1 GB corpus built again with --memory 256M under /usr/bin/time -v,
 #     compared byte for byte with the default build;
 #  6. bench/decode-speed.
@@ -33,6 +34,9 @@ cmake -S "$ROOT" -B "$ROOT/build-bench" -DCMAKE_BUILD_TYPE=Release > "$OUT/build
 B=$OUT/bin
 cp build-bench/gg-index build-bench/gg-search build-bench/bench/gg-peer build-bench/bench/decode-speed \
    build-bench/bench/fresh-latency "$B/"
+# With musl-tools installed, gg-search is the musl build and the glibc one
+# is kept beside it: step 4 runs both, interleaved.
+[ -x build-bench/gg-search-glibc ] && cp build-bench/gg-search-glibc "$B/"
 export GG_PEER_BIN=$B/gg-peer
 
 for c in reuters21578 gcide; do
@@ -48,6 +52,16 @@ stamp "scale done, rc=$?"
 S=$OUT/scale
 IDX=$S/1000mb/index/gg
 {
+  if [ -x "$B/gg-search-glibc" ]; then
+    for pass in 1 2; do
+      for v in gg-search-glibc gg-search; do
+        echo "hot OR, $v, pass $pass"
+        "$B/fresh-latency" --warmup 1 --passes 3 "$B/$v" "$IDX" "$S/1000mb/topics/topics.tsv"
+        echo "hot phrase, $v, pass $pass"
+        "$B/fresh-latency" --phrase --warmup 1 --passes 3 "$B/$v" "$IDX" "$S/1000mb/topics/phrase-topics.tsv"
+      done
+    done
+  fi
   for pass in 1 2; do
     echo "hot OR, pass $pass"
     "$B/fresh-latency" --warmup 1 --passes 5 "$B/gg-search" "$IDX" "$S/1000mb/topics/topics.tsv"
