@@ -451,8 +451,9 @@ static int cmp_term_idx(const void *a, const void *b, void *ctx) {
   return c ? c : (x->len > y->len) - (x->len < y->len);
 }
 
-/* Big-endian first eight bytes of a term, zero-padded: integer order is
-** byte order on them (terms hold no NUL bytes). */
+/* Big-endian first eight bytes of a term, zero-padded.  Where two terms'
+** prefixes differ, their integer order is cmp_term_idx's (a term's prefix
+** never exceeds its extensions'); equal prefixes are left to cmp_term_idx. */
 static uint64_t term_prefix(const term_acc *t) {
   uint8_t b[8] = {0};
   memcpy(b, t->term, t->len < 8 ? t->len : 8);

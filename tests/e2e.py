@@ -1018,6 +1018,36 @@ def case_concurrent_readers():
     s.done()
 
 
+def case_libc_builds():
+    """The gg-search users run (build/gg-search, linked against musl when
+    musl-gcc is installed) against the glibc build of the same sources
+    (GG_SEARCH_OTHER_BIN): byte for byte the same output, errors and exit
+    status, in every format, one query at a time and in a batch."""
+    other = os.environ.get("GG_SEARCH_OTHER_BIN", "")
+    if not other:
+        print("e2e libc_builds: skipped (only one gg-search build)")
+        sys.exit(77)
+    s = T.Scratch("e2e-libc")
+    ix = build_corpus_index(s)
+    queries = ["revival right reason", '"gilmore girls"', "jess rory", "milo -- ventimiglia",
+               "zzzznotaword", '"rory and jess"', "Rory's", "\u00e9t\u00e9 caf\u00e9", ""]
+    runs = []
+    for fmt in ("text", "json", "tsv", "trec"):
+        for q in queries[:-1]:
+            runs.append((["--index", ix, "--format", fmt, "-k", "5", q], None))
+            runs.append((["--index", ix, "--format", fmt, "--and", q], None))
+        runs.append((["--index", ix, "--format", fmt, "--batch"], "\n".join(queries).encode()))
+    runs.append((["--index", s("missing"), "jess"], None))
+    runs.append((["--index", ix, "-k", "0", "jess"], None))
+    runs.append((["--index", ix, '"unclosed'], None))
+    for args, stdin in runs:
+        a = T.run([T.GG_SEARCH] + args, stdin=stdin)
+        b = T.run([other] + args, stdin=stdin)
+        check((a.rc, a.out, a.err) == (b.rc, b.out, b.err),
+              f"the two builds differ on {args} (stdin {stdin!r}): {a!r} / {b!r}")
+    s.done()
+
+
 def main():
     if len(sys.argv) != 2 or "case_" + sys.argv[1] not in globals():
         cases = sorted(k[5:] for k in globals() if k.startswith("case_"))
