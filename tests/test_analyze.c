@@ -323,6 +323,71 @@ static void test_api(void) {
   CHECK(rc == 77 && count == 2, "callback stop: rc %d after %d terms", rc, count);
 }
 
+/* ASCII text against a reference written from the contract: a word is a
+** run of letters and digits, an apostrophe between two of them stays in
+** it, terms are lower-cased and cut to GG_TERM_MAX bytes.  Random texts of
+** 0..300 bytes with word runs of every length around the 16-byte chunks
+** the scanner classifies at once, and texts ending inside a word. */
+static int ref_word(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+static void test_ascii_random(void) {
+  /* separators, among them each neighbour of the letter and digit ranges */
+  static const char other[] = " .,;-'\t\n\"()/:@[`{\x7f";
+  static toks got;
+  char text[320], want[MAXTOK][GG_TERM_MAX + 1];
+  size_t wstart[MAXTOK], wend[MAXTOK];
+  for (int iter = 0; iter < 20000; iter++) {
+    size_t n = 0, limit = rng_below(300);
+    while (n < limit) {
+      if (rng_below(3)) {  /* a word run of 1..40 characters */
+        size_t k = 1 + rng_below(40);
+        for (size_t j = 0; j < k && n < limit; j++) {
+          unsigned r = (unsigned)rng_below(62);
+          text[n++] = (char)(r < 26 ? 'a' + r : r < 52 ? 'A' + r - 26 : '0' + r - 52);
+        }
+      } else {
+        text[n++] = other[rng_below(sizeof other - 1)];
+      }
+    }
+    size_t nw = 0;
+    for (size_t i = 0; i < n;) {
+      if (!ref_word(text[i])) {
+        i++;
+        continue;
+      }
+      size_t j = i;
+      for (;;) {
+        while (j < n && ref_word(text[j])) j++;
+        if (j + 1 < n && text[j] == '\'' && ref_word(text[j + 1])) {
+          j++;
+          continue;
+        }
+        break;
+      }
+      size_t len = j - i < GG_TERM_MAX ? j - i : GG_TERM_MAX;
+      for (size_t k = 0; k < len; k++) {
+        char c = text[i + k];
+        want[nw][k] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+      }
+      want[nw][len] = 0;
+      wstart[nw] = i;
+      wend[nw++] = j;
+      i = j;
+    }
+    memset(&got, 0, sizeof got);
+    uint32_t pos = 0;
+    CHECK(gg_analyze_words(an_none, text, n, &pos, collect, &got) == 0 && pos == nw && got.n == nw,
+          "random ASCII text %d: %zu terms, want %zu", iter, got.n, nw);
+    for (size_t k = 0; k < got.n && k < nw; k++)
+      CHECK(strcmp(got.t[k].term, want[k]) == 0 && got.t[k].pos == k && got.t[k].start == wstart[k] &&
+                got.t[k].end == wend[k],
+            "random ASCII text %d, term %zu: '%s' at %zu..%zu, want '%s' at %zu..%zu", iter, k,
+            got.t[k].term, got.t[k].start, got.t[k].end, want[k], wstart[k], wend[k]);
+  }
+}
+
 int main(void) {
   gg_error err;
   REQUIRE(gg_analyzer_new("none", &an_none, &err) == GG_OK, "%s", err.msg);
@@ -332,6 +397,7 @@ int main(void) {
   test_positions_offsets();
   test_long_words();
   test_random_bytes();
+  test_ascii_random();
   test_api();
   /* The stem cache must not change results: analyse the table twice more. */
   test_table();
