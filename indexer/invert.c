@@ -414,6 +414,46 @@ static int drain_queues(gg_inverter *v) {
   return rc;
 }
 
+/* dst[0..n) = src[0..n), n <= WORD_KEY: a few fixed-size, overlapping
+** moves chosen by n's range, not a call to memcpy and a loop over bytes. */
+static inline void copy_short(char *dst, const char *src, size_t n) {
+  if (n >= 8) {
+    uint64_t a, b, c;
+    memcpy(&a, src, 8);
+    memcpy(&b, src + n - 8, 8);
+    if (n > 16) {
+      memcpy(&c, src + 8, 8);
+      memcpy(dst + 8, &c, 8);
+    }
+    memcpy(dst, &a, 8);
+    memcpy(dst + n - 8, &b, 8);
+  } else if (n >= 4) {
+    uint32_t a, b;
+    memcpy(&a, src, 4);
+    memcpy(&b, src + n - 4, 4);
+    memcpy(dst, &a, 4);
+    memcpy(dst + n - 4, &b, 4);
+  } else {
+    for (size_t i = 0; i < n; i++) dst[i] = src[i];
+  }
+}
+
+/* The word table's hash of a queued word: its zero-padded key read as
+** three overlapping 8-byte words, a fixed number of multiplies (any
+** function of the key and length will do: the table is a cache, and the
+** terms it leads to do not depend on its layout). */
+static inline uint32_t word_hash(const queued_word *q) {
+  uint64_t a, b, c;
+  memcpy(&a, q->w, 8);
+  memcpy(&b, q->w + 8, 8);
+  memcpy(&c, q->w + WORD_KEY - 8, 8);
+  uint64_t h = (a * 0x9e3779b97f4a7c15u) ^ (b * 0xbf58476d1ce4e5b9u) ^ (c * 0x94d049bb133111ebu) ^ q->len;
+  h ^= h >> 29;
+  h *= 0xbf58476d1ce4e5b9u;
+  h ^= h >> 32;
+  return (uint32_t)h;
+}
+
 /* Words are recorded in the order the analyser gives them; the queue only
 ** delays them.  Long words (rare) bypass the word table and the queue. */
 static int on_word(void *ctx, const char *word, size_t len, uint32_t pos, size_t start,
@@ -425,18 +465,17 @@ static int on_word(void *ctx, const char *word, size_t len, uint32_t pos, size_t
     int rc = drain_queues(v);
     return rc ? rc : add_token(v, stem_term(v, word, len), pos);
   }
-  uint32_t h = hash_term(word, len);
-  if (v->nwslots) __builtin_prefetch(&v->words[h & (v->nwslots - 1)]);
   if (v->queue_n == WORDS_AHEAD) {
     int rc = dequeue_word(v);
     if (rc) return rc;
   }
   queued_word *q = &v->queue[(v->queue_head + v->queue_n++) % WORDS_AHEAD];
-  q->hash = h;
   q->pos = pos;
   q->len = (uint8_t)len;
   memset(q->w, 0, WORD_KEY);
-  memcpy(q->w, word, len);
+  copy_short(q->w, word, len);
+  q->hash = word_hash(q);
+  if (v->nwslots) __builtin_prefetch(&v->words[q->hash & (v->nwslots - 1)]);
   return 0;
 }
 
