@@ -264,9 +264,9 @@ int main(int argc, char **argv) {
     USAGE_ERROR("--batch reads queries from a file or standard input, not arguments", NULL);
   int tty = isatty(1);
   o.color = o.fmt == F_TEXT && tty && !(getenv("NO_COLOR") && *getenv("NO_COLOR"));
-  /* Into a pipe or file, results go out in 64 KiB writes (musl's stdio
-  ** buffer is 1 KiB, glibc's 4 KiB): a batch's output costs a few system
-  ** calls, not one per few lines. */
+  /* Into a pipe or file, a query's results go out in one write (each query
+  ** ends with a flush) of up to 64 KiB, not in writes of musl's 1 KiB or
+  ** glibc's 4 KiB stdio buffer: -k 1000 in TREC format is about 60 KiB. */
   static char outbuf[1 << 16];
   if (!tty) setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
   gg_index *ix;
