@@ -64,7 +64,7 @@ static void flush_out(gg_pfw *w) {
 #if defined(SYNC_FILE_RANGE_WRITE)
   if (w->rc == GG_OK && w->written - w->writeback >= WRITEBACK_STEP) {
     /* Advisory: a failure here is met again, and reported, by fsync. */
-    (void)sync_file_range(w->fd, (off64_t)w->writeback, (off64_t)(w->written - w->writeback),
+    (void)sync_file_range(w->fd, (off_t)w->writeback, (off_t)(w->written - w->writeback),
                           SYNC_FILE_RANGE_WRITE);
     w->writeback = w->written;
   }

@@ -216,10 +216,11 @@ static char *arena_copy(gg_inverter *v, const char *s, size_t n) {
   return p;
 }
 
-/* Hash of a word or term for the two tables: eight bytes per multiply
-** (a byte-at-a-time hash chains a multiply per byte), the last partial
-** word gathered with independent shifts, the high bits folded into the low
-** ones that index the tables. */
+/* Hash of a term for the term table (the word table hashes its fixed-size
+** keys with word_hash): eight bytes per multiply (a byte-at-a-time hash
+** chains a multiply per byte), the last partial word gathered with
+** independent shifts, the high bits folded into the low ones that index
+** the table. */
 static uint32_t hash_term(const char *s, size_t n) {
   uint64_t h = 0x9e3779b97f4a7c15u ^ n;
   size_t i = 0;
