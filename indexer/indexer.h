@@ -68,17 +68,28 @@ int gg_segw_open(const char *path, const char *tmp_dir, int threaded, gg_segw **
 /* Phase 1, every document in order: stored fields and id. */
 int gg_segw_add_doc(gg_segw *s, const gg_doc *doc, gg_error *err);
 /* The number of word positions of a document added before (any order,
-** before the first gg_segw_term_begin). */
+** before phase 2 starts). */
 void gg_segw_set_doclen(gg_segw *s, uint32_t doc, uint32_t ntokens);
-/* Phase 2, terms in strictly increasing byte order; within a term,
-** documents in increasing order.  pos_gaps[0..tf): the term's positions in
-** the document as FORMAT.md stores them: gap = position - previous - 1,
-** with previous = -1 for the first (so the first gap is the position).
-** They are copied as given, not checked. */
-int gg_segw_term_begin(gg_segw *s, const char *term, size_t len, gg_error *err);
-int gg_segw_term_doc(gg_segw *s, uint32_t doc, const uint32_t *pos_gaps, uint32_t tf,
-                     gg_error *err);
-int gg_segw_term_end(gg_segw *s, gg_error *err);
+/* Phase 2: terms, through term writers.  The segment's own writer
+** (gg_segw_terms, owned by s) gets the first terms; parts
+** (gg_segw_part_open, each used by one thread at a time) get later ranges
+** of terms and stage their bytes until gg_segw_append_part, which appends a
+** part after everything written before it and frees it.  The file is the
+** same however the terms were divided.  Either call starts phase 2: no
+** documents are added after it. */
+typedef struct gg_termw gg_termw;
+int gg_segw_terms(gg_segw *s, gg_termw **own, gg_error *err);
+int gg_segw_part_open(gg_segw *s, gg_termw **part, gg_error *err);
+int gg_segw_append_part(gg_segw *s, gg_termw *part, gg_error *err);
+void gg_termw_free(gg_termw *part); /* a part not appended (error paths) */
+/* Through one writer, terms in strictly increasing byte order; within a
+** term, documents in increasing order.  pos_gaps[0..tf): the term's
+** positions in the document as FORMAT.md stores them: gap = position -
+** previous - 1, with previous = -1 for the first (so the first gap is the
+** position).  They are copied as given, not checked. */
+int gg_termw_begin(gg_termw *w, const char *term, size_t len, gg_error *err);
+int gg_termw_doc(gg_termw *w, uint32_t doc, const uint32_t *pos_gaps, uint32_t tf, gg_error *err);
+int gg_termw_end(gg_termw *w, gg_error *err);
 /* Write everything else, fsync, close.  Frees s. */
 int gg_segw_finish(gg_segw *s, gg_build_stats *stats, uint64_t *file_size, gg_error *err);
 void gg_segw_abort(gg_segw *s);

@@ -23,13 +23,13 @@
 
 #include "../core/codec.h"
 #include "../core/err.h"
-#include "chan.h"
 #include "indexer.h"
 
 #define ARENA_CHUNK (1u << 20)
 #define RUN_SPOOL_MEM (4u << 20)
 #define HUGE_PAGE ((size_t)2 << 20)
 #define RELEASE_STEP ((size_t)16 << 20)     /* merged run bytes dropped from memory in steps of this */
+#define RUN_MARK_EVERY 256                  /* run terms between marks (where a merge range may start) */
 
 typedef struct term_acc {
   char *term;         /* in the arena */
@@ -102,11 +102,12 @@ struct gg_inverter {
   size_t ndoc_terms, doc_terms_cap;
   uint32_t *doc_pos;         /* its positions grouped by term */
   size_t doc_pos_cap;
-  uint32_t *scratch;         /* positions while merging */
-  size_t scratch_cap;
   gg_spool *runs;            /* every flushed run, back to back, in one temp file */
   uint32_t *final_order;     /* the last run: the table's terms in order (gg_inverter_finish) */
   uint64_t *run_off;         /* nruns + 1 offsets of the runs in their spool */
+  gg_buf run_marks;          /* u64 spool offsets of every RUN_MARK_EVERY-th term of
+                             ** every run, the runs' in run order */
+  uint64_t *run_mark0;       /* nruns + 1: index in run_marks of each run's first */
   size_t nruns;
   int64_t adding;            /* document being added */
   queued_word queue[WORDS_AHEAD]; /* words of the document not yet looked up */
@@ -192,7 +193,8 @@ void gg_inverter_free(gg_inverter *v) {
   free(v->toks);
   free(v->doc_terms);
   free(v->doc_pos);
-  free(v->scratch);
+  gg_buf_free(&v->run_marks);
+  free(v->run_mark0);
   free(v->tmp_dir);
   free(v);
 }
@@ -565,7 +567,9 @@ static int flush_run(gg_inverter *v, gg_error *err) {
   uint32_t *order = sorted_terms(v);
   uint64_t *offs = realloc(v->run_off, (v->nruns + 2) * sizeof *offs);
   if (offs) v->run_off = offs;
-  if (!order || !offs) {
+  uint64_t *mark0 = offs ? realloc(v->run_mark0, (v->nruns + 2) * sizeof *mark0) : NULL;
+  if (mark0) v->run_mark0 = mark0;
+  if (!order || !offs || !mark0) {
     free(order);
     return gg_nomem(err);
   }
@@ -577,9 +581,11 @@ static int flush_run(gg_inverter *v, gg_error *err) {
   }
   gg_spool *sp = v->runs;
   v->run_off[v->nruns] = gg_spool_size(sp);
+  v->run_mark0[v->nruns] = v->run_marks.n / 8;
   uint8_t hdr[3 * GG_VARINT_MAX + 256];
   for (uint32_t i = 0; i < v->nterms; i++) {
     term_acc *t = &v->terms[order[i]];
+    if (i % RUN_MARK_EVERY == 0) gg_buf_put_u64(&v->run_marks, gg_spool_size(sp));
     size_t n = gg_varint_put(hdr, t->len);
     memcpy(hdr + n, t->term, t->len);
     n += t->len;
@@ -591,8 +597,10 @@ static int flush_run(gg_inverter *v, gg_error *err) {
   }
   v->nruns++;
   v->run_off[v->nruns] = gg_spool_size(sp);
+  v->run_mark0[v->nruns] = v->run_marks.n / 8;
   free(order);
   table_reset(v);
+  if (v->run_marks.oom) return gg_nomem(err);
   return gg_spool_status(sp, err);
 }
 
@@ -661,7 +669,7 @@ typedef struct run_reader {
   const uint8_t *released;   /* bytes before this were handed back to the kernel */
   gg_inverter *v;            /* table runs: the table, */
   const uint32_t *order;     /* its terms in order, */
-  uint32_t at, count;        /* the next one and how many */
+  uint32_t first, at, count; /* the range's first, the next one and the end */
   const uint8_t *term;
   size_t len;
   uint64_t df;
@@ -670,11 +678,30 @@ typedef struct run_reader {
   int done;
 } run_reader;
 
+/* Parse the run-file entry at p (< end): its term, df, record and the
+** next entry. */
+static int run_entry(const uint8_t *p, const uint8_t *end, run_reader *r, const uint8_t **next,
+                     gg_error *err) {
+  uint64_t len, df, n;
+  if (gg_varint_get(&p, end, &len) || len > (uint64_t)(end - p))
+    return gg_fail(err, GG_EIO, "temporary run file damaged");
+  r->term = p;
+  r->len = (size_t)len;
+  p += len;
+  if (gg_varint_get(&p, end, &df) || gg_varint_get(&p, end, &n) || n > (uint64_t)(end - p))
+    return gg_fail(err, GG_EIO, "temporary run file damaged");
+  r->df = df;
+  r->rec = p;
+  r->rec_len = (size_t)n;
+  *next = p + n;
+  return GG_OK;
+}
+
 /* Advance to the run's next term; the previous one's record is consumed
 ** (a table run frees it). */
 static int run_next(run_reader *r, gg_error *err) {
   if (r->order) {
-    if (r->at > 0) gg_buf_free(&r->v->terms[r->order[r->at - 1]].rec);
+    if (r->at > r->first) gg_buf_free(&r->v->terms[r->order[r->at - 1]].rec);
     if (r->at == r->count) {
       r->done = 1;
       return GG_OK;
@@ -691,39 +718,61 @@ static int run_next(run_reader *r, gg_error *err) {
     r->done = 1;
     return GG_OK;
   }
-  uint64_t len, df, n;
-  if (gg_varint_get(&r->p, r->end, &len) || len > (uint64_t)(r->end - r->p))
-    return gg_fail(err, GG_EIO, "temporary run file damaged");
-  r->term = r->p;
-  r->len = (size_t)len;
-  r->p += len;
-  if (gg_varint_get(&r->p, r->end, &df) || gg_varint_get(&r->p, r->end, &n) ||
-      n > (uint64_t)(r->end - r->p))
-    return gg_fail(err, GG_EIO, "temporary run file damaged");
-  r->df = df;
-  r->rec = r->p;
-  r->rec_len = (size_t)n;
-  r->p += n;
-  return GG_OK;
+  return run_entry(r->p, r->end, r, &r->p, err);
+}
+
+static int cmp_bytes(const uint8_t *a, size_t an, const uint8_t *b, size_t bn) {
+  size_t m = an < bn ? an : bn;
+  int c = memcmp(a, b, m);
+  return c ? c : (an > bn) - (an < bn);
 }
 
 static int cmp_run_term(const run_reader *a, const run_reader *b) {
-  size_t m = a->len < b->len ? a->len : b->len;
-  int c = memcmp(a->term, b->term, m);
-  return c ? c : (a->len > b->len) - (a->len < b->len);
+  return cmp_bytes(a->term, a->len, b->term, b->len);
 }
 
-/* Where the merged postings go, term by term in order: the segment writer
-** directly, or a queue to it (see merge_pipelined). */
-typedef struct term_sink {
-  int (*begin)(void *ctx, const char *term, size_t len, gg_error *err);
-  int (*doc)(void *ctx, uint32_t doc, const uint32_t *pos_gaps, uint32_t tf, gg_error *err);
-  int (*end)(void *ctx, gg_error *err);
-  void *ctx;
-} term_sink;
+/* Offset in run file run i (mapped at base) of its first term >= key
+** (the run's end if none): a binary search of its marks, then a scan of at
+** most RUN_MARK_EVERY entries. */
+static int run_seek(const gg_inverter *v, const uint8_t *base, size_t i, const uint8_t *key,
+                    size_t key_len, uint64_t *off, gg_error *err) {
+  const uint64_t *marks = (const uint64_t *)(const void *)v->run_marks.p + v->run_mark0[i];
+  size_t lo = 0, hi = v->run_mark0[i + 1] - v->run_mark0[i];  /* marks[lo..hi) may hold it */
+  const uint8_t *end = base + v->run_off[i + 1], *next;
+  run_reader r;
+  while (hi - lo > 1) {
+    size_t mid = lo + (hi - lo) / 2;
+    int rc = run_entry(base + marks[mid], end, &r, &next, err);
+    if (rc) return rc;
+    if (cmp_bytes(r.term, r.len, key, key_len) < 0) lo = mid;
+    else hi = mid;
+  }
+  const uint8_t *p = hi > lo ? base + marks[lo] : end;
+  while (p < end) {
+    int rc = run_entry(p, end, &r, &next, err);
+    if (rc) return rc;
+    if (cmp_bytes(r.term, r.len, key, key_len) >= 0) break;
+    p = next;
+  }
+  *off = (uint64_t)(p - base);
+  return GG_OK;
+}
 
-/* Feed one run record to the sink. */
-static int emit_record(gg_inverter *v, const run_reader *r, const term_sink *sink, gg_error *err) {
+/* One range of the final merge, for one thread: its readers (one per run,
+** each bounded to the range) and the term writer its terms go to. */
+typedef struct merge_part {
+  gg_inverter *v;
+  gg_spool *runs;            /* the run file, mapped (NULL: no runs written) */
+  run_reader *rr;            /* v->nruns + 1 readers, the table last */
+  gg_termw *w;
+  uint32_t *scratch;         /* positions of one record */
+  size_t scratch_cap;
+  int rc;                    /* the range's outcome (a thread's) */
+  gg_error err;
+} merge_part;
+
+/* Feed one run record to the term writer. */
+static int emit_record(merge_part *mp, const run_reader *r, gg_error *err) {
   const uint8_t *p = r->rec, *end = r->rec + r->rec_len;
   int64_t doc = -1;
   for (uint64_t i = 0; i < r->df; i++) {
@@ -732,11 +781,11 @@ static int emit_record(gg_inverter *v, const run_reader *r, const term_sink *sin
         tf > (uint64_t)(end - p))
       return gg_fail(err, GG_EIO, "temporary run file damaged");
     doc += (int64_t)gap + 1;
-    if (tf > v->scratch_cap) {
-      uint32_t *sc = realloc(v->scratch, tf * sizeof *sc);
+    if (tf > mp->scratch_cap) {
+      uint32_t *sc = realloc(mp->scratch, tf * sizeof *sc);
       if (!sc) return gg_nomem(err);
-      v->scratch = sc;
-      v->scratch_cap = tf;
+      mp->scratch = sc;
+      mp->scratch_cap = tf;
     }
     /* Position gaps are stored as the segment stores them; the positions
     ** they add up to must fit 32 bits. */
@@ -745,9 +794,9 @@ static int emit_record(gg_inverter *v, const run_reader *r, const term_sink *sin
       uint64_t g;
       if (gg_varint_get(&p, end, &g) || g > UINT32_MAX || (pos_end += g + 1) > UINT32_MAX)
         return gg_fail(err, GG_EIO, "temporary run file damaged");
-      v->scratch[k] = (uint32_t)g;
+      mp->scratch[k] = (uint32_t)g;
     }
-    int rc = sink->doc(sink->ctx, (uint32_t)doc, v->scratch, (uint32_t)tf, err);
+    int rc = gg_termw_doc(mp->w, (uint32_t)doc, mp->scratch, (uint32_t)tf, err);
     if (rc) return rc;
   }
   return GG_OK;
@@ -778,188 +827,94 @@ static void heap_sift_down(run_heap *hp, size_t i) {
   }
 }
 
-/* Merge the runs into the sink: every term once, in byte order, with its
-** records in run (= document) order. */
-/* Merge the runs in the run file and, last, the table (v->final_order). */
-static int merge_runs(gg_inverter *v, const term_sink *k, gg_error *err) {
-  int rc = GG_OK;
-  const uint8_t *base = NULL;
-  gg_spool *sp = v->runs;
-  if (sp && (rc = gg_spool_map(sp, &base, err))) return rc;
-  size_t nr = v->nruns + 1;
-  run_reader *rr = calloc(nr, sizeof *rr);
+/* Merge the part's range of every run into its term writer: every term
+** once, in byte order, with its records in run (= document) order. */
+static int merge_range(merge_part *mp, gg_error *err) {
+  size_t nr = mp->v->nruns + 1;
   run_heap hp = {calloc(nr, sizeof(run_reader *)), 0};
-  if (!rr || !hp.h) {
-    free(rr);
-    free(hp.h);
-    return gg_nomem(err);
-  }
-  for (size_t i = 0; i < v->nruns && rc == GG_OK; i++) {
-    rr[i].p = rr[i].released = base + v->run_off[i];
-    rr[i].end = base + v->run_off[i + 1];
-  }
-  run_reader *table = &rr[v->nruns];  /* the newest documents: last in run order */
-  table->v = v;
-  table->order = v->final_order;
-  table->count = v->nterms;
+  if (!hp.h) return gg_nomem(err);
+  int rc = GG_OK;
   for (size_t i = 0; i < nr && rc == GG_OK; i++) {
-    rc = run_next(&rr[i], err);
-    if (rc == GG_OK && !rr[i].done) hp.h[hp.n++] = &rr[i];
+    rc = run_next(&mp->rr[i], err);
+    if (rc == GG_OK && !mp->rr[i].done) hp.h[hp.n++] = &mp->rr[i];
   }
   for (size_t i = hp.n / 2; i-- > 0;) heap_sift_down(&hp, i);
   while (rc == GG_OK && hp.n > 0) {
     run_reader key = *hp.h[0];
-    rc = k->begin(k->ctx, (const char *)key.term, key.len, err);
+    rc = gg_termw_begin(mp->w, (const char *)key.term, key.len, err);
     /* Pop every run holding this term, in run order (the heap's tie rule). */
     while (rc == GG_OK && hp.n > 0 && cmp_run_term(hp.h[0], &key) == 0) {
       run_reader *r = hp.h[0];
-      rc = emit_record(v, r, k, err);
+      rc = emit_record(mp, r, err);
       if (rc == GG_OK) rc = run_next(r, err);
       if (!r->order && (size_t)(r->p - r->released) >= RELEASE_STEP) {
-        gg_spool_release(sp, r->released, (size_t)(r->p - r->released));
+        gg_spool_release(mp->runs, r->released, (size_t)(r->p - r->released));
         r->released = r->p;
       }
       if (rc) break;
       if (r->done) hp.h[0] = hp.h[--hp.n];
       heap_sift_down(&hp, 0);
     }
-    if (rc == GG_OK) rc = k->end(k->ctx, err);
+    if (rc == GG_OK) rc = gg_termw_end(mp->w, err);
   }
   free(hp.h);
-  free(rr);
   return rc;
 }
 
-/* ---- the merge in its own thread ------------------------------------------
-** The merge (decoding run records, the heap) and the segment writer
-** (encoding blocks, writing) each take about half of the last phase of a
-** build, which has the machine to itself.  With threads, a merge thread
-** writes the sink's calls as events into 1 MiB chunks and the calling
-** thread replays them into the writer: the same calls in the same order,
-** so the same bytes. */
-enum { EV_BEGIN = 1, EV_DOC = 2, EV_END = 3 };
-#define EVENT_CHUNK ((size_t)1 << 20)
-#define EVENT_QUEUE 4
-
-typedef struct merge_pipe {
-  gg_inverter *v;
-  gg_chan q;                 /* filled chunks (gg_buf *), in order */
-  gg_chan spare;             /* replayed chunks, emptied, for reuse (at most
-                             ** EVENT_QUEUE + 2 chunks ever exist) */
-  gg_buf *chunk;             /* the one being filled */
-  int rc;                    /* the merge thread's outcome */
-  gg_error err;
-} merge_pipe;
-
-/* The chunk being filled: a spare one, else a new one with room for a
-** chunk's worth of events and the event that completes it, so filling it
-** does not reallocate and copy (gg_buf rounds the capacity up to 2 MiB, of
-** which about 1 MiB is touched; a chunk grown by a huge document's event is
-** reused at that size). */
-static gg_buf *pipe_chunk(merge_pipe *mp) {
-  if (mp->chunk) return mp->chunk;
-  if ((mp->chunk = gg_chan_try_get(&mp->spare)) != NULL) return mp->chunk;
-  if ((mp->chunk = calloc(1, sizeof *mp->chunk)) != NULL) gg_buf_reserve(mp->chunk, EVENT_CHUNK + 4096);
-  return mp->chunk;
-}
-
-static void chunk_free(gg_buf *b) {
-  if (!b) return;
-  gg_buf_free(b);
-  free(b);
-}
-
-/* Queue the chunk being filled once it is large enough (or at the end). */
-static int pipe_ship(merge_pipe *mp, int force, gg_error *err) {
-  gg_buf *b = mp->chunk;
-  if (!b || (!force && b->n < EVENT_CHUNK)) return GG_OK;
-  mp->chunk = NULL;
-  if (b->oom) {
-    chunk_free(b);
-    return gg_nomem(err);
+/* Readers for the terms in [lo, hi) of every run (NULL bounds: open),
+** the table's order being v->final_order. */
+static int part_init(merge_part *mp, gg_inverter *v, const uint8_t *base, const run_reader *lo,
+                     const run_reader *hi, gg_error *err) {
+  mp->v = v;
+  mp->runs = v->runs;
+  if (!(mp->rr = calloc(v->nruns + 1, sizeof *mp->rr))) return gg_nomem(err);
+  for (size_t i = 0; i < v->nruns; i++) {
+    uint64_t a = v->run_off[i], b = v->run_off[i + 1];
+    int rc = GG_OK;
+    if (lo) rc = run_seek(v, base, i, lo->term, lo->len, &a, err);
+    if (rc == GG_OK && hi) rc = run_seek(v, base, i, hi->term, hi->len, &b, err);
+    if (rc) return rc;
+    mp->rr[i].p = mp->rr[i].released = base + a;
+    mp->rr[i].end = base + b;
   }
-  if (gg_chan_put(&mp->q, b) != 0) {
-    chunk_free(b);
-    return gg_fail(err, GG_EIO, "segment writer stopped");  /* its error is reported */
-  }
+  run_reader *table = &mp->rr[v->nruns];  /* the newest documents: last in run order */
+  table->v = v;
+  table->order = v->final_order;
+  table->first = table->at = lo ? lo->at : 0;
+  table->count = hi ? hi->at : v->nterms;
   return GG_OK;
 }
 
-/* Events are sequences of native u32s (the chunk's memory is malloc'd, so
-** they are aligned): {EV_BEGIN, len, term bytes padded to 4},
-** {EV_DOC, doc, tf, tf position gaps}, {EV_END}. */
-static void put_u32s(gg_buf *b, const uint32_t *w, size_t n) { gg_buf_put(b, w, n * sizeof *w); }
-
-static int pipe_begin(void *ctx, const char *term, size_t len, gg_error *err) {
-  gg_buf *b = pipe_chunk(ctx);
-  if (!b) return gg_nomem(err);
-  uint32_t h[2] = {EV_BEGIN, (uint32_t)len};
-  static const char zeros[4];
-  put_u32s(b, h, 2);
-  gg_buf_put(b, term, len);
-  gg_buf_put(b, zeros, (4 - len % 4) % 4);
-  return b->oom ? gg_nomem(err) : GG_OK;
+static void part_clear(merge_part *mp) {
+  free(mp->rr);
+  free(mp->scratch);
 }
 
-static int pipe_doc(void *ctx, uint32_t doc, const uint32_t *pos_gaps, uint32_t tf, gg_error *err) {
-  gg_buf *b = pipe_chunk(ctx);
-  if (!b) return gg_nomem(err);
-  uint32_t h[3] = {EV_DOC, doc, tf};
-  put_u32s(b, h, 3);
-  put_u32s(b, pos_gaps, tf);
-  if (b->oom) return gg_nomem(err);
-  return pipe_ship(ctx, 0, err);
-}
-
-static int pipe_end(void *ctx, gg_error *err) {
-  gg_buf *b = pipe_chunk(ctx);
-  if (!b) return gg_nomem(err);
-  uint32_t h = EV_END;
-  put_u32s(b, &h, 1);
-  if (b->oom) return gg_nomem(err);
-  return pipe_ship(ctx, 0, err);
-}
-
-static void *merge_main(void *arg) {
-  merge_pipe *mp = arg;
+static void *part_main(void *arg) {
+  merge_part *mp = arg;
   pthread_setname_np(pthread_self(), "gg-merge");
-  term_sink k = {pipe_begin, pipe_doc, pipe_end, mp};
-  mp->rc = merge_runs(mp->v, &k, &mp->err);
-  if (mp->rc == GG_OK) mp->rc = pipe_ship(mp, 1, &mp->err);
-  chunk_free(mp->chunk);
-  mp->chunk = NULL;
-  gg_chan_close(&mp->q);
+  mp->rc = merge_range(mp, &mp->err);
   return NULL;
 }
 
-/* Replay one chunk of events into the writer. */
-static int replay(gg_segw *s, const gg_buf *b, gg_error *err) {
-  const uint32_t *w = (const uint32_t *)(const void *)b->p, *end = w + b->n / 4;
-  int rc = GG_OK;
-  while (rc == GG_OK && w < end) {
-    uint32_t ev = *w++;
-    if (ev == EV_BEGIN) {
-      uint32_t len = *w++;
-      rc = gg_segw_term_begin(s, (const char *)w, len, err);
-      w += (len + 3) / 4;
-    } else if (ev == EV_DOC) {
-      uint32_t doc = w[0], tf = w[1];
-      rc = gg_segw_term_doc(s, doc, w + 2, tf, err);
-      w += 2 + (size_t)tf;
-    } else {
-      rc = gg_segw_term_end(s, err);
-    }
-  }
-  return rc;
+/* Where the second thread's range starts: the table's term at which half
+** of its record bytes lie before it (the runs written before hold the same
+** kinds of documents, so their bytes divide about the same).  The bound
+** is a reader with the term and its index in final_order; returns 0 when
+** the table is too small to divide. */
+static int split_point(const gg_inverter *v, run_reader *bound) {
+  if (v->nterms < 2) return 0;
+  uint64_t total = 0, sum = 0;
+  for (uint32_t i = 0; i < v->nterms; i++) total += v->terms[i].rec.n;
+  uint32_t i = 0;
+  while (i + 1 < v->nterms && sum < total / 2) sum += v->terms[v->final_order[i++]].rec.n;
+  if (i == 0) return 0;
+  const term_acc *t = &v->terms[v->final_order[i]];
+  bound->term = (const uint8_t *)t->term;
+  bound->len = t->len;
+  bound->at = i;
+  return 1;
 }
-
-static int direct_begin(void *ctx, const char *term, size_t len, gg_error *err) {
-  return gg_segw_term_begin(ctx, term, len, err);
-}
-static int direct_doc(void *ctx, uint32_t doc, const uint32_t *pos_gaps, uint32_t tf, gg_error *err) {
-  return gg_segw_term_doc(ctx, doc, pos_gaps, tf, err);
-}
-static int direct_end(void *ctx, gg_error *err) { return gg_segw_term_end(ctx, err); }
 
 int gg_inverter_finish(gg_inverter *v, gg_segw *s, int threaded, gg_error *err) {
   /* The last run is merged straight from the table: sorted, not written
@@ -972,37 +927,42 @@ int gg_inverter_finish(gg_inverter *v, gg_segw *s, int threaded, gg_error *err) 
   v->slots = NULL;
   v->words = NULL;
   v->nslots = v->nwslots = v->nwords = 0;
+  const uint8_t *base = NULL;
   int rc = GG_OK;
-  if (!threaded) {
-    term_sink k = {direct_begin, direct_doc, direct_end, s};
-    return merge_runs(v, &k, err);
-  }
-  merge_pipe mp = {.v = v};
+  if (v->runs && (rc = gg_spool_map(v->runs, &base, err))) return rc;
+  /* With threads, the terms are divided in two ranges merged and encoded at
+  ** once: the first into the segment's own writer here, the second into a
+  ** part in a thread, appended after (the file is the same). */
+  run_reader bound;
+  int split = threaded && split_point(v, &bound);
+  merge_part own = {0}, part = {0};
   pthread_t t;
-  if (gg_chan_init(&mp.q, EVENT_QUEUE) != 0) return gg_nomem(err);
-  if (gg_chan_init(&mp.spare, EVENT_QUEUE + 2) != 0) {
-    gg_chan_destroy(&mp.q);
-    return gg_nomem(err);
+  int started = 0;
+  rc = gg_segw_terms(s, &own.w, err);
+  if (rc == GG_OK) rc = part_init(&own, v, base, NULL, split ? &bound : NULL, err);
+  if (rc == GG_OK && split) {
+    rc = gg_segw_part_open(s, &part.w, err);
+    if (rc == GG_OK) rc = part_init(&part, v, base, &bound, NULL, err);
+    if (rc == GG_OK) {
+      if (pthread_create(&t, NULL, part_main, &part) != 0)
+        rc = gg_fail(err, GG_ENOMEM, "cannot start the merge thread");
+      else started = 1;
+    }
   }
-  if (pthread_create(&t, NULL, merge_main, &mp) != 0) {
-    gg_chan_destroy(&mp.q);
-    gg_chan_destroy(&mp.spare);
-    return gg_fail(err, GG_ENOMEM, "cannot start the merge thread");
+  if (rc == GG_OK) rc = merge_range(&own, err);
+  if (started) {
+    pthread_join(t, NULL);
+    if (rc == GG_OK && part.rc != GG_OK) {
+      *err = part.err;
+      rc = part.rc;
+    }
   }
-  gg_buf *b;
-  while ((b = gg_chan_get(&mp.q)) != NULL) {
-    if (rc == GG_OK && (rc = replay(s, b, err)) != GG_OK) gg_chan_close(&mp.q);  /* stops the merge */
-    b->n = 0;
-    if (rc != GG_OK || gg_chan_put(&mp.spare, b) != 0) chunk_free(b);
+  if (rc == GG_OK && part.w) {
+    rc = gg_segw_append_part(s, part.w, err);
+    part.w = NULL;
   }
-  pthread_join(t, NULL);
-  while ((b = gg_chan_try_get(&mp.q)) != NULL) chunk_free(b);
-  while ((b = gg_chan_try_get(&mp.spare)) != NULL) chunk_free(b);
-  gg_chan_destroy(&mp.q);
-  gg_chan_destroy(&mp.spare);
-  if (rc == GG_OK && mp.rc != GG_OK) {
-    *err = mp.err;
-    rc = mp.rc;
-  }
+  gg_termw_free(part.w);
+  part_clear(&own);
+  part_clear(&part);
   return rc;
 }

@@ -26,7 +26,40 @@
 
 #define SPOOL_MEM (1u << 20)  /* write buffer of each staged section */
 
+/* A term writer encodes terms' postings and positions (phase 2).  The
+** segment's own (gg_segw_terms) writes positions straight to the file,
+** postings to the segment's spool and dictionary entries to the
+** dictionary.  A part (gg_segw_part_open) stages all three, to be appended
+** after the segment's own terms by gg_segw_append_part: so threads can
+** encode disjoint ranges of terms at once and the file does not depend on
+** how the terms were divided.  Offsets in a part's dictionary entries are
+** relative to its own first bytes; the append rebases them. */
+struct gg_termw {
+  gg_segw *seg;           /* document lengths (read only in phase 2) */
+  gg_spool *post;         /* postings: the segment's spool, or the part's */
+  gg_spool *pos;          /* a part's positions; NULL: straight to seg->f */
+  uint64_t post_n, pos_n; /* bytes written to each */
+  gg_buf entries;         /* a part's dictionary entries: varint len, term,
+                          ** varint df, post start, post bytes, pos start, pos bytes */
+  uint64_t nterms, npostings;
+  int rc;
+  gg_error err;
+
+  /* the current term */
+  gg_buf term;
+  uint64_t t_post_start, t_pos_start; /* its offsets in this writer's bytes */
+  uint64_t t_post_n, t_pos_n;         /* bytes written so far */
+  uint32_t t_df;
+  int64_t t_last_doc;                 /* last document of the previous block, -1 */
+  gg_buf t_skip;                      /* GG_SKIP_ENTRY per finished block */
+  uint32_t b_n;                       /* documents in the open block */
+  uint32_t b_doc[GG_BLOCK], b_tf[GG_BLOCK];
+  gg_buf b_pos;                       /* u32 position gaps of the open block */
+  uint8_t packed[GG_PFOR_MAX];
+};
+
 struct gg_segw {
+  char *tmp_dir;          /* for the parts' spools */
   gg_pfw *f;
   int rc;
   gg_error err;
@@ -66,17 +99,7 @@ struct gg_segw {
   gg_buf dict_block;      /* entries of the dictionary block being filled */
   uint32_t dict_block_terms;
   uint64_t dict_block_post, dict_block_pos; /* offsets of its first term */
-
-  /* the current term */
-  uint64_t t_post_start, t_pos_start; /* its offsets inside POSTINGS / POSITIONS */
-  uint64_t t_post_n, t_pos_n;         /* bytes written so far */
-  uint32_t t_df;
-  int64_t t_last_doc;                 /* last document of the previous block, -1 */
-  gg_buf t_skip;                      /* GG_SKIP_ENTRY per finished block */
-  uint32_t b_n;                       /* documents in the open block */
-  uint32_t b_doc[GG_BLOCK], b_tf[GG_BLOCK];
-  gg_buf b_pos;                       /* u32 position gaps of the open block */
-  uint8_t packed[GG_PFOR_MAX];
+  gg_termw *own;          /* the term writer of gg_segw_terms */
 };
 
 static void compressor_join(gg_segw *s);
@@ -89,6 +112,7 @@ int gg_segw_open(const char *path, const char *tmp_dir, int threaded, gg_segw **
   gg_segw *s = calloc(1, sizeof *s);
   if (!s) return gg_nomem(err);
   int rc = gg_pfw_create(path, GG_MAGIC_SEGMENT, &s->f, err);
+  if (rc == GG_OK && !(s->tmp_dir = strdup(tmp_dir))) rc = gg_nomem(err);
   if (rc == GG_OK) rc = gg_spool_open(tmp_dir, SPOOL_MEM, &s->idoff, err);
   if (rc == GG_OK) rc = gg_spool_open(tmp_dir, SPOOL_MEM, &s->ids, err);
   if (rc == GG_OK) rc = gg_spool_open(tmp_dir, SPOOL_MEM, &s->post, err);
@@ -122,6 +146,8 @@ int gg_segw_open(const char *path, const char *tmp_dir, int threaded, gg_segw **
 
 static void segw_free(gg_segw *s) {
   compressor_join(s);
+  gg_termw_free(s->own);
+  free(s->tmp_dir);
   gg_chan_destroy(&s->zq);
   gg_spool_close(s->idoff);
   gg_spool_close(s->ids);
@@ -134,8 +160,6 @@ static void segw_free(gg_segw *s) {
   gg_buf_free(&s->dict_top);
   gg_buf_free(&s->prev_term);
   gg_buf_free(&s->dict_block);
-  gg_buf_free(&s->t_skip);
-  gg_buf_free(&s->b_pos);
   free(s->zlevel_buf);
   free(s->zbuf);
   free(s);
@@ -339,28 +363,25 @@ static void dict_flush_block(gg_segw *s) {
   s->dict_block_terms = 0;
 }
 
-int gg_segw_term_begin(gg_segw *s, const char *term, size_t len, gg_error *err) {
-  if (s->rc == GG_OK && !s->in_terms) docs_finish(s);
-  if (s->rc == GG_OK) {
-    size_t m = len < s->prev_term.n ? len : s->prev_term.n;
-    int c = memcmp(term, s->prev_term.p ? (const char *)s->prev_term.p : "", m);
-    if (s->nterms > 0 && (c < 0 || (c == 0 && len <= s->prev_term.n)))
-      s->rc = gg_fail(&s->err, GG_EINVAL, "internal: terms out of order");
-    if (len == 0 || len > 255) s->rc = gg_fail(&s->err, GG_EINVAL, "internal: bad term length");
+/* One term's dictionary entry, terms in strictly increasing order; post and
+** pos: where its bytes start inside POSTINGS and POSITIONS. */
+static void dict_add(gg_segw *s, const uint8_t *term, size_t len, uint64_t df, uint64_t post,
+                     uint64_t post_n, uint64_t pos, uint64_t pos_n) {
+  if (s->rc != GG_OK) return;
+  size_t m = len < s->prev_term.n ? len : s->prev_term.n;
+  int c = memcmp(term, s->prev_term.p ? s->prev_term.p : (const uint8_t *)"", m);
+  if (s->nterms > 0 && (c < 0 || (c == 0 && len <= s->prev_term.n))) {
+    s->rc = gg_fail(&s->err, GG_EINVAL, "internal: terms out of order");
+    return;
   }
-  if (s->rc != GG_OK) {
-    if (err) *err = s->err;
-    return s->rc;
-  }
-  /* Dictionary entry prefix: shared bytes with the previous term. */
+  /* Entry prefix: shared bytes with the previous term of the block. */
   if (s->dict_block_terms == GG_DICT_BLOCK_TERMS) dict_flush_block(s);
   size_t prefix = 0;
   if (s->dict_block_terms > 0)
-    while (prefix < len && prefix < s->prev_term.n && s->prev_term.p[prefix] == (uint8_t)term[prefix])
-      prefix++;
+    while (prefix < m && s->prev_term.p[prefix] == term[prefix]) prefix++;
   if (s->dict_block_terms == 0) {
-    s->dict_block_post = gg_spool_size(s->post);
-    s->dict_block_pos = gg_pfw_offset(s->f) - s->pos_off;
+    s->dict_block_post = post;
+    s->dict_block_pos = pos;
     if ((s->dict_idx.n / 8) % GG_DICT_TOP_STRIDE == 0) {
       uint8_t l = (uint8_t)len;
       gg_buf_put(&s->dict_top, &l, 1);
@@ -371,119 +392,243 @@ int gg_segw_term_begin(gg_segw *s, const char *term, size_t len, gg_error *err) 
   gg_buf_put_varint(&s->dict_block, prefix);
   gg_buf_put_varint(&s->dict_block, len - prefix);
   gg_buf_put(&s->dict_block, term + prefix, len - prefix);
+  gg_buf_put_varint(&s->dict_block, df);
+  gg_buf_put_varint(&s->dict_block, post_n);
+  gg_buf_put_varint(&s->dict_block, pos_n);
+  if (s->dict_block.oom) s->rc = gg_nomem(&s->err);
   s->prev_term.n = 0;
   gg_buf_put(&s->prev_term, term, len);
-  s->t_post_start = gg_spool_size(s->post);
-  s->t_pos_start = gg_pfw_offset(s->f) - s->pos_off;
-  s->t_post_n = s->t_pos_n = 0;
-  s->t_df = 0;
-  s->t_last_doc = -1;
-  s->t_skip.n = 0;
-  s->b_n = 0;
-  s->b_pos.n = 0;
+  s->dict_block_terms++;
+  s->nterms++;
+}
+
+static int termw_new(gg_segw *s, gg_termw **out, gg_error *err) {
+  gg_termw *w = calloc(1, sizeof *w);
+  if (!w) return gg_nomem(err);
+  w->seg = s;
+  *out = w;
   return GG_OK;
 }
 
-/* Encode the open block: doc gaps and tf-1 to the postings spool,
-** positions to POSITIONS, and its skip entry. */
-static void block_flush(gg_segw *s) {
+int gg_segw_terms(gg_segw *s, gg_termw **out, gg_error *err) {
+  *out = NULL;
+  if (s->rc == GG_OK && !s->in_terms) docs_finish(s);
+  if (s->rc == GG_OK && !s->own && termw_new(s, &s->own, &s->err) == GG_OK) s->own->post = s->post;
+  if (s->rc != GG_OK) {
+    if (err) *err = s->err;
+    return s->rc;
+  }
+  *out = s->own;
+  return GG_OK;
+}
+
+int gg_segw_part_open(gg_segw *s, gg_termw **out, gg_error *err) {
+  *out = NULL;
+  if (s->rc == GG_OK && !s->in_terms) docs_finish(s);
+  if (s->rc != GG_OK) {
+    if (err) *err = s->err;
+    return s->rc;
+  }
+  gg_termw *w = NULL;
+  int rc = termw_new(s, &w, err);
+  if (rc == GG_OK) rc = gg_spool_open(s->tmp_dir, SPOOL_MEM, &w->post, err);
+  if (rc == GG_OK) rc = gg_spool_open(s->tmp_dir, SPOOL_MEM, &w->pos, err);
+  if (rc != GG_OK) {
+    gg_termw_free(w);
+    return rc;
+  }
+  *out = w;
+  return GG_OK;
+}
+
+static void termw_release(gg_termw *w) {
+  gg_buf_free(&w->entries);
+  gg_buf_free(&w->term);
+  gg_buf_free(&w->t_skip);
+  gg_buf_free(&w->b_pos);
+}
+
+void gg_termw_free(gg_termw *w) {
+  if (!w) return;
+  if (w->seg->own != w) gg_spool_close(w->post);  /* the segment's own is the segment's */
+  else w->seg->own = NULL;
+  gg_spool_close(w->pos);
+  termw_release(w);
+  free(w);
+}
+
+static int termw_status(gg_termw *w, gg_error *err) {
+  if (w->rc != GG_OK && err) *err = w->err;
+  return w->rc;
+}
+
+static void put_post(gg_termw *w, const void *p, size_t n) {
+  gg_spool_write(w->post, p, n);
+  w->post_n += n;
+  w->t_post_n += n;
+}
+
+static void put_pos(gg_termw *w, const void *p, size_t n) {
+  if (w->pos) gg_spool_write(w->pos, p, n);
+  else gg_pfw_write(w->seg->f, p, n);
+  w->pos_n += n;
+  w->t_pos_n += n;
+}
+
+int gg_termw_begin(gg_termw *w, const char *term, size_t len, gg_error *err) {
+  if (w->rc == GG_OK && (len == 0 || len > 255))
+    w->rc = gg_fail(&w->err, GG_EINVAL, "internal: bad term length");
+  if (w->rc != GG_OK) return termw_status(w, err);
+  w->term.n = 0;
+  gg_buf_put(&w->term, term, len);
+  w->t_post_start = w->post_n;
+  w->t_pos_start = w->pos_n;
+  w->t_post_n = w->t_pos_n = 0;
+  w->t_df = 0;
+  w->t_last_doc = -1;
+  w->t_skip.n = 0;
+  w->b_n = 0;
+  w->b_pos.n = 0;
+  if (w->term.oom) w->rc = gg_nomem(&w->err);
+  return termw_status(w, err);
+}
+
+/* Encode the open block: doc gaps and tf-1 to the postings, positions to
+** the positions, and its skip entry. */
+static void block_flush(gg_termw *w) {
   uint32_t gaps[GG_BLOCK], tfm1[GG_BLOCK];
   uint32_t max_tf = 0, min_dl = UINT32_MAX;
-  const uint32_t *dl = (const uint32_t *)(const void *)s->doclen.p;
-  int64_t prev = s->t_last_doc;
-  for (uint32_t i = 0; i < s->b_n; i++) {
-    gaps[i] = (uint32_t)((int64_t)s->b_doc[i] - prev - 1);
-    prev = s->b_doc[i];
-    tfm1[i] = s->b_tf[i] - 1;
-    if (s->b_tf[i] > max_tf) max_tf = s->b_tf[i];
+  const uint32_t *dl = (const uint32_t *)(const void *)w->seg->doclen.p;
+  int64_t prev = w->t_last_doc;
+  for (uint32_t i = 0; i < w->b_n; i++) {
+    gaps[i] = (uint32_t)((int64_t)w->b_doc[i] - prev - 1);
+    prev = w->b_doc[i];
+    tfm1[i] = w->b_tf[i] - 1;
+    if (w->b_tf[i] > max_tf) max_tf = w->b_tf[i];
     uint32_t len;
-    memcpy(&len, dl + s->b_doc[i], 4);
+    memcpy(&len, dl + w->b_doc[i], 4);
     if (len < min_dl) min_dl = len;
   }
-  const uint32_t *pv = (const uint32_t *)(const void *)s->b_pos.p;
-  size_t np = s->b_pos.n / 4;
-  if (s->b_n == GG_BLOCK) {
+  const uint32_t *pv = (const uint32_t *)(const void *)w->b_pos.p;
+  size_t np = w->b_pos.n / 4;
+  if (w->b_n == GG_BLOCK) {
     /* Full block: doc gaps and tf-1 as PFor blocks, positions as PFor
     ** chunks of up to 128 gaps. */
-    size_t k = gg_pfor_encode(s->packed, gaps, s->b_n);
-    gg_spool_write(s->post, s->packed, k);
-    s->t_post_n += k;
-    k = gg_pfor_encode(s->packed, tfm1, s->b_n);
-    gg_spool_write(s->post, s->packed, k);
-    s->t_post_n += k;
+    put_post(w, w->packed, gg_pfor_encode(w->packed, gaps, w->b_n));
+    put_post(w, w->packed, gg_pfor_encode(w->packed, tfm1, w->b_n));
     for (size_t i = 0; i < np; i += GG_BLOCK) {
       unsigned n = np - i < GG_BLOCK ? (unsigned)(np - i) : GG_BLOCK;
-      k = gg_pfor_encode(s->packed, pv + i, n);
-      gg_pfw_write(s->f, s->packed, k);
-      s->t_pos_n += k;
+      put_pos(w, w->packed, gg_pfor_encode(w->packed, pv + i, n));
     }
   } else {
     /* Tail block (fewer than 128 documents): varints, gap*2+1 when tf==1,
     ** else gap*2 followed by tf; positions as varint gaps. */
     gg_buf v = GG_BUF_INIT;
-    for (uint32_t i = 0; i < s->b_n; i++) {
+    for (uint32_t i = 0; i < w->b_n; i++) {
       gg_buf_put_varint(&v, (uint64_t)gaps[i] * 2 + (tfm1[i] == 0));
       if (tfm1[i]) gg_buf_put_varint(&v, tfm1[i] + 1);
     }
-    gg_spool_write(s->post, v.p, v.n);
-    s->t_post_n += v.n;
+    put_post(w, v.p, v.n);
     v.n = 0;
     for (size_t i = 0; i < np; i++) gg_buf_put_varint(&v, pv[i]);
-    gg_pfw_write(s->f, v.p, v.n);
-    s->t_pos_n += v.n;
-    if (v.oom) s->rc = gg_nomem(&s->err);
+    put_pos(w, v.p, v.n);
+    if (v.oom) w->rc = gg_nomem(&w->err);
     gg_buf_free(&v);
   }
-  if (s->t_post_n > UINT32_MAX || s->t_pos_n > UINT32_MAX)
-    s->rc = gg_fail(&s->err, GG_EINPUT, "a term's postings exceed 4 GiB in one segment");
+  if (w->t_post_n > UINT32_MAX || w->t_pos_n > UINT32_MAX)
+    w->rc = gg_fail(&w->err, GG_EINPUT, "a term's postings exceed 4 GiB in one segment");
   uint8_t e[GG_SKIP_ENTRY];
-  gg_set_u32(e, s->b_doc[s->b_n - 1]);
-  gg_set_u32(e + 4, (uint32_t)s->t_post_n);
-  gg_set_u32(e + 8, (uint32_t)s->t_pos_n);
+  gg_set_u32(e, w->b_doc[w->b_n - 1]);
+  gg_set_u32(e + 4, (uint32_t)w->t_post_n);
+  gg_set_u32(e + 8, (uint32_t)w->t_pos_n);
   gg_set_u32(e + 12, max_tf);
   gg_set_u32(e + 16, min_dl);
-  gg_buf_put(&s->t_skip, e, sizeof e);
-  s->t_last_doc = s->b_doc[s->b_n - 1];
-  s->b_n = 0;
-  s->b_pos.n = 0;
+  gg_buf_put(&w->t_skip, e, sizeof e);
+  w->t_last_doc = w->b_doc[w->b_n - 1];
+  w->b_n = 0;
+  w->b_pos.n = 0;
 }
 
-int gg_segw_term_doc(gg_segw *s, uint32_t doc, const uint32_t *pos_gaps, uint32_t tf,
-                     gg_error *err) {
-  if (s->rc == GG_OK && (doc >= s->ndocs || (int64_t)doc <= (s->b_n ? (int64_t)s->b_doc[s->b_n - 1] : s->t_last_doc) || tf == 0))
-    s->rc = gg_fail(&s->err, GG_EINVAL, "internal: postings out of order");
-  if (s->rc != GG_OK) {
-    if (err) *err = s->err;
-    return s->rc;
-  }
-  s->b_doc[s->b_n] = doc;
-  s->b_tf[s->b_n] = tf;
-  s->b_n++;
-  gg_buf_put(&s->b_pos, pos_gaps, (size_t)tf * sizeof *pos_gaps);
-  if (s->b_pos.oom) s->rc = gg_nomem(&s->err);
-  s->t_df++;
-  s->npostings++;
-  if (s->b_n == GG_BLOCK) block_flush(s);
-  if (s->rc != GG_OK && err) *err = s->err;
-  return s->rc;
+int gg_termw_doc(gg_termw *w, uint32_t doc, const uint32_t *pos_gaps, uint32_t tf, gg_error *err) {
+  if (w->rc == GG_OK && (doc >= w->seg->ndocs || (int64_t)doc <= (w->b_n ? (int64_t)w->b_doc[w->b_n - 1] : w->t_last_doc) || tf == 0))
+    w->rc = gg_fail(&w->err, GG_EINVAL, "internal: postings out of order");
+  if (w->rc != GG_OK) return termw_status(w, err);
+  w->b_doc[w->b_n] = doc;
+  w->b_tf[w->b_n] = tf;
+  w->b_n++;
+  gg_buf_put(&w->b_pos, pos_gaps, (size_t)tf * sizeof *pos_gaps);
+  if (w->b_pos.oom) w->rc = gg_nomem(&w->err);
+  w->t_df++;
+  w->npostings++;
+  if (w->b_n == GG_BLOCK) block_flush(w);
+  return termw_status(w, err);
 }
 
-int gg_segw_term_end(gg_segw *s, gg_error *err) {
-  if (s->rc == GG_OK && s->t_df == 0) s->rc = gg_fail(&s->err, GG_EINVAL, "internal: term without postings");
-  if (s->rc == GG_OK) {
-    if (s->b_n) block_flush(s);
-    /* The skip table follows the blocks; a one-block term has none. */
-    if (s->t_skip.n > GG_SKIP_ENTRY) {
-      gg_spool_write(s->post, s->t_skip.p, s->t_skip.n);
-      s->t_post_n += s->t_skip.n;
+int gg_termw_end(gg_termw *w, gg_error *err) {
+  if (w->rc == GG_OK && w->t_df == 0) w->rc = gg_fail(&w->err, GG_EINVAL, "internal: term without postings");
+  if (w->rc != GG_OK) return termw_status(w, err);
+  if (w->b_n) block_flush(w);
+  /* The skip table follows the blocks; a one-block term has none. */
+  if (w->t_skip.n > GG_SKIP_ENTRY) put_post(w, w->t_skip.p, w->t_skip.n);
+  if (w->t_skip.oom || w->b_pos.oom) w->rc = gg_nomem(&w->err);
+  if (w->rc != GG_OK) return termw_status(w, err);
+  w->nterms++;
+  if (!w->pos) {
+    gg_segw *s = w->seg;
+    dict_add(s, w->term.p, w->term.n, w->t_df, w->t_post_start, w->t_post_n, w->t_pos_start, w->t_pos_n);
+    if (s->rc != GG_OK) {
+      w->rc = s->rc;
+      w->err = s->err;
     }
-    if (s->t_skip.oom || s->b_pos.oom) s->rc = gg_nomem(&s->err);
-    gg_buf_put_varint(&s->dict_block, s->t_df);
-    gg_buf_put_varint(&s->dict_block, s->t_post_n);
-    gg_buf_put_varint(&s->dict_block, s->t_pos_n);
-    if (s->dict_block.oom) s->rc = gg_nomem(&s->err);
-    s->dict_block_terms++;
-    s->nterms++;
+    return termw_status(w, err);
+  }
+  gg_buf *e = &w->entries;
+  gg_buf_put_varint(e, w->term.n);
+  gg_buf_put(e, w->term.p, w->term.n);
+  gg_buf_put_varint(e, w->t_df);
+  gg_buf_put_varint(e, w->t_post_start);
+  gg_buf_put_varint(e, w->t_post_n);
+  gg_buf_put_varint(e, w->t_pos_start);
+  gg_buf_put_varint(e, w->t_pos_n);
+  if (e->oom) w->rc = gg_nomem(&w->err);
+  return termw_status(w, err);
+}
+
+int gg_segw_append_part(gg_segw *s, gg_termw *w, gg_error *err) {
+  if (s->rc == GG_OK && s->own && s->own->rc != GG_OK) {
+    s->rc = s->own->rc;
+    s->err = s->own->err;
+  }
+  if (s->rc == GG_OK && w->rc != GG_OK) {
+    s->rc = w->rc;
+    s->err = w->err;
+  }
+  uint64_t post_base = gg_spool_size(s->post), pos_base = gg_pfw_offset(s->f) - s->pos_off;
+  const uint8_t *post = NULL;
+  if (s->rc == GG_OK) s->rc = gg_spool_copy_to(w->pos, s->f, &s->err);
+  if (s->rc == GG_OK) s->rc = gg_spool_map(w->post, &post, &s->err);
+  if (s->rc == GG_OK) {
+    gg_spool_write(s->post, post, gg_spool_size(w->post));
+    s->rc = gg_spool_status(s->post, &s->err);
+  }
+  const uint8_t *p = w->entries.p, *end = p + w->entries.n;
+  while (s->rc == GG_OK && p < end) {
+    uint64_t len, v[5];
+    int bad = gg_varint_get(&p, end, &len) || len > (uint64_t)(end - p);
+    const uint8_t *term = p;
+    if (!bad) p += len;
+    for (int i = 0; i < 5 && !bad; i++) bad = gg_varint_get(&p, end, &v[i]);
+    if (bad) {
+      s->rc = gg_fail(&s->err, GG_EINVAL, "internal: damaged part entries");
+      break;
+    }
+    dict_add(s, term, (size_t)len, v[0], post_base + v[1], v[2], pos_base + v[3], v[4]);
+  }
+  s->npostings += w->npostings;
+  gg_termw_free(w);
+  if (s->own) {  /* the segment's own terms, if any more, go after the part's */
+    s->own->post_n = gg_spool_size(s->post);
+    s->own->pos_n = gg_pfw_offset(s->f) - s->pos_off;
   }
   if (s->rc != GG_OK && err) *err = s->err;
   return s->rc;
@@ -512,6 +657,12 @@ static void dict_top_write(gg_segw *s) {
 
 int gg_segw_finish(gg_segw *s, gg_build_stats *stats, uint64_t *file_size, gg_error *err) {
   if (s->rc == GG_OK && !s->in_terms) docs_finish(s);
+  if (s->rc == GG_OK && s->own) {
+    s->rc = s->own->rc;
+    s->err = s->own->err;
+    s->npostings += s->own->npostings;
+    gg_termw_free(s->own);
+  }
   if (s->rc == GG_OK) {
     dict_flush_block(s);
     uint64_t off = gg_pfw_offset(s->f);
