@@ -19,8 +19,9 @@ typedef struct gg_spool gg_spool;
 int gg_spool_open(const char *dir, size_t mem_threshold, gg_spool **out, gg_error *err);
 void gg_spool_write(gg_spool *s, const void *p, size_t n); /* errors sticky */
 uint64_t gg_spool_size(const gg_spool *s);
-/* Append the whole content to w. */
+/* Append the whole content to w, or to another spool. */
 int gg_spool_copy_to(gg_spool *s, gg_pfw *w, gg_error *err);
+int gg_spool_append(gg_spool *dst, gg_spool *src, gg_error *err);
 /* Map the whole content read-only; valid until gg_spool_close. */
 int gg_spool_map(gg_spool *s, const uint8_t **p, gg_error *err);
 int gg_spool_status(gg_spool *s, gg_error *err);

@@ -604,13 +604,8 @@ int gg_segw_append_part(gg_segw *s, gg_termw *w, gg_error *err) {
     s->err = w->err;
   }
   uint64_t post_base = gg_spool_size(s->post), pos_base = gg_pfw_offset(s->f) - s->pos_off;
-  const uint8_t *post = NULL;
   if (s->rc == GG_OK) s->rc = gg_spool_copy_to(w->pos, s->f, &s->err);
-  if (s->rc == GG_OK) s->rc = gg_spool_map(w->post, &post, &s->err);
-  if (s->rc == GG_OK) {
-    gg_spool_write(s->post, post, gg_spool_size(w->post));
-    s->rc = gg_spool_status(s->post, &s->err);
-  }
+  if (s->rc == GG_OK) s->rc = gg_spool_append(s->post, w->post, &s->err);
   const uint8_t *p = w->entries.p, *end = p + w->entries.n;
   while (s->rc == GG_OK && p < end) {
     uint64_t len, v[5];

@@ -89,7 +89,11 @@ int gg_spool_status(gg_spool *s, gg_error *err) {
   return s->rc;
 }
 
-int gg_spool_copy_to(gg_spool *s, gg_pfw *w, gg_error *err) {
+/* Hand the whole content to put(ctx, bytes, n) in order, the spilled part
+** read in 1 MiB chunks (not mapped: a mapping's pages would count in the
+** process's memory until unmapped). */
+static int spool_each(gg_spool *s, void (*put)(void *ctx, const void *p, size_t n), void *ctx,
+                      gg_error *err) {
   if (s->rc != GG_OK) return gg_spool_status(s, err);
   if (s->fd >= 0) {
     enum { CHUNK = 1 << 20 };
@@ -105,13 +109,23 @@ int gg_spool_copy_to(gg_spool *s, gg_pfw *w, gg_error *err) {
         return gg_fail(err, GG_EIO, "%s: cannot read a temporary file: %s", s->dir,
                        k < 0 ? strerror(errno) : "short read");
       }
-      gg_pfw_write(w, b, (size_t)k);
+      put(ctx, b, (size_t)k);
       off += (uint64_t)k;
     }
     free(b);
   }
-  gg_pfw_write(w, s->mem.p, s->mem.n);
+  put(ctx, s->mem.p, s->mem.n);
   return GG_OK;
+}
+
+static void put_pfw(void *w, const void *p, size_t n) { gg_pfw_write(w, p, n); }
+static void put_spool(void *dst, const void *p, size_t n) { gg_spool_write(dst, p, n); }
+
+int gg_spool_copy_to(gg_spool *s, gg_pfw *w, gg_error *err) { return spool_each(s, put_pfw, w, err); }
+
+int gg_spool_append(gg_spool *dst, gg_spool *src, gg_error *err) {
+  int rc = spool_each(src, put_spool, dst, err);
+  return rc ? rc : gg_spool_status(dst, err);
 }
 
 int gg_spool_map(gg_spool *s, const uint8_t **p, gg_error *err) {
