@@ -523,18 +523,30 @@ static inline void copy_short(char *dst, const char *src, size_t n) {
   }
 }
 
-/* The word table's hash of a queued word: its zero-padded key read as
-** three overlapping 8-byte words, a fixed number of multiplies (any
-** function of the key and length will do: the table is a cache, and the
-** terms it leads to do not depend on its layout). */
-static inline uint32_t word_hash(const queued_word *q) {
-  uint64_t a, b, c;
-  memcpy(&a, q->w, 8);
-  memcpy(&b, q->w + 8, 8);
-  memcpy(&c, q->w + WORD_KEY - 8, 8);
-  uint64_t h = (a * 0x9e3779b97f4a7c15u) ^ (b * 0xbf58476d1ce4e5b9u) ^ (c * 0x94d049bb133111ebu) ^ q->len;
+/* The word table's hash of a word (1 <= n <= WORD_KEY): its first and
+** last 8 bytes (4, or three single bytes, for shorter words) and its
+** length, read from the word itself rather than from its queued copy (a
+** load spanning the copy's fresh overlapping stores would wait for them to
+** retire).  Any function of the word will do: the table is a cache, keys
+** are compared whole, and the terms it leads to do not depend on it. */
+static inline uint32_t word_hash(const char *w, size_t n) {
+  uint64_t a, b;
+  if (n >= 8) {
+    memcpy(&a, w, 8);
+    memcpy(&b, w + n - 8, 8);
+  } else if (n >= 4) {
+    uint32_t x, y;
+    memcpy(&x, w, 4);
+    memcpy(&y, w + n - 4, 4);
+    a = x;
+    b = y;
+  } else {
+    a = (uint8_t)w[0] | (uint64_t)(uint8_t)w[n / 2] << 8 | (uint64_t)(uint8_t)w[n - 1] << 16;
+    b = 0;
+  }
+  uint64_t h = (a * 0x9e3779b97f4a7c15u) ^ (b * 0xbf58476d1ce4e5b9u) ^ n;
   h ^= h >> 29;
-  h *= 0xbf58476d1ce4e5b9u;
+  h *= 0x94d049bb133111ebu;
   h ^= h >> 32;
   return (uint32_t)h;
 }
@@ -559,7 +571,7 @@ static int on_word(void *ctx, const char *word, size_t len, uint32_t pos, size_t
   q->len = (uint8_t)len;
   memset(q->w, 0, WORD_KEY);
   copy_short(q->w, word, len);
-  q->hash = word_hash(q);
+  q->hash = word_hash(word, len);
   if (v->nwslots) __builtin_prefetch(&v->words[q->hash & (v->nwslots - 1)]);
   return 0;
 }
