@@ -56,6 +56,7 @@ struct gg_termw {
   uint32_t b_doc[GG_BLOCK], b_tf[GG_BLOCK];
   gg_buf b_pos;                       /* u32 position gaps of the open block */
   uint8_t packed[GG_PFOR_MAX];
+  gg_buf tail;                        /* a tail block's varints */
 };
 
 struct gg_segw {
@@ -446,6 +447,7 @@ static void termw_release(gg_termw *w) {
   gg_buf_free(&w->term);
   gg_buf_free(&w->t_skip);
   gg_buf_free(&w->b_pos);
+  gg_buf_free(&w->tail);
 }
 
 void gg_termw_free(gg_termw *w) {
@@ -522,18 +524,22 @@ static void block_flush(gg_termw *w) {
     }
   } else {
     /* Tail block (fewer than 128 documents): varints, gap*2+1 when tf==1,
-    ** else gap*2 followed by tf; positions as varint gaps. */
-    gg_buf v = GG_BUF_INIT;
-    for (uint32_t i = 0; i < w->b_n; i++) {
-      gg_buf_put_varint(&v, (uint64_t)gaps[i] * 2 + (tfm1[i] == 0));
-      if (tfm1[i]) gg_buf_put_varint(&v, tfm1[i] + 1);
+    ** else gap*2 followed by tf; positions as varint gaps.  Written in
+    ** place into the writer's scratch, reserved for the worst case. */
+    gg_buf *v = &w->tail;
+    if (gg_buf_reserve(v, (2 * (size_t)w->b_n + np) * GG_VARINT_MAX)) {
+      w->rc = gg_nomem(&w->err);
+      return;
     }
-    put_post(w, v.p, v.n);
-    v.n = 0;
-    for (size_t i = 0; i < np; i++) gg_buf_put_varint(&v, pv[i]);
-    put_pos(w, v.p, v.n);
-    if (v.oom) w->rc = gg_nomem(&w->err);
-    gg_buf_free(&v);
+    uint8_t *o = v->p;
+    for (uint32_t i = 0; i < w->b_n; i++) {
+      o += gg_varint_put(o, (uint64_t)gaps[i] * 2 + (tfm1[i] == 0));
+      if (tfm1[i]) o += gg_varint_put(o, (uint64_t)tfm1[i] + 1);
+    }
+    put_post(w, v->p, (size_t)(o - v->p));
+    o = v->p;
+    for (size_t i = 0; i < np; i++) o += gg_varint_put(o, pv[i]);
+    put_pos(w, v->p, (size_t)(o - v->p));
   }
   if (w->t_post_n > UINT32_MAX || w->t_pos_n > UINT32_MAX)
     w->rc = gg_fail(&w->err, GG_EINPUT, "a term's postings exceed 4 GiB in one segment");
