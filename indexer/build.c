@@ -36,7 +36,10 @@
 ** while the calling thread writes the postings (gg_inverter_finish).  With
 ** opts.threads == 1 the same stages run one after the other in the calling
 ** thread (same bytes out). */
-#define BATCH_BYTES (1u << 20)
+/* Batches are small because the inverter, the slower stage, still has the
+** batches in flight to invert when parsing ends, with the other core idle:
+** 256 KiB rather than 1 MiB made reuters' build 5 % faster, gcide's 3 %. */
+#define BATCH_BYTES (1u << 18)
 #define BATCH_DOCS 4096
 #define NBATCHES 4             /* batches in flight; bounds the memory of the pipeline */
 
