@@ -84,12 +84,15 @@ int gg_segw_part_open(gg_segw *s, gg_termw **part, gg_error *err);
 int gg_segw_append_part(gg_segw *s, gg_termw *part, gg_error *err);
 void gg_termw_free(gg_termw *part); /* a part not appended (error paths) */
 /* Through one writer, terms in strictly increasing byte order; within a
-** term, documents in increasing order.  pos_gaps[0..tf): the term's
-** positions in the document as FORMAT.md stores them: gap = position -
+** term, documents in increasing order.  A document's position gaps are
+** its positions of the term as FORMAT.md stores them: gap = position -
 ** previous - 1, with previous = -1 for the first (so the first gap is the
 ** position).  They are copied as given, not checked. */
 int gg_termw_begin(gg_termw *w, const char *term, size_t len, gg_error *err);
-int gg_termw_doc(gg_termw *w, uint32_t doc, const uint32_t *pos_gaps, uint32_t tf, gg_error *err);
+/* n documents of the current term, docs[] increasing, each with tfs[i]
+** position gaps, all in pos_gaps one document after the other. */
+int gg_termw_docs(gg_termw *w, const uint32_t *docs, const uint32_t *tfs, const uint32_t *pos_gaps,
+                  size_t n, gg_error *err);
 int gg_termw_end(gg_termw *w, gg_error *err);
 /* Write everything else, fsync, close.  Frees s. */
 int gg_segw_finish(gg_segw *s, gg_build_stats *stats, uint64_t *file_size, gg_error *err);

@@ -30,6 +30,8 @@
 #define HUGE_PAGE ((size_t)2 << 20)
 #define RELEASE_STEP ((size_t)4 << 20)      /* merged run bytes dropped from memory in steps of this
                                             ** (by each of the 2 * runs readers of a threaded merge) */
+#define EMIT_DOCS 512                       /* run record documents decoded at a time */
+#define EMIT_POSITIONS 16384                /* ... or fewer, past this many positions */
 #define RUN_MARK_EVERY 256                  /* run terms between marks (where a merge range may start) */
 
 /* A run record: bytes grown by doubling from 64.  Records of up to
@@ -855,38 +857,53 @@ typedef struct merge_part {
   gg_spool *runs;            /* the run file, mapped (NULL: no runs written) */
   run_reader *rr;            /* v->nruns + 1 readers, the table last */
   gg_termw *w;
-  uint32_t *scratch;         /* positions of one record */
+  uint32_t docs[EMIT_DOCS], tfs[EMIT_DOCS]; /* a chunk of a record (emit_record) */
+  uint32_t *scratch;         /* its positions */
   size_t scratch_cap;
   int rc;                    /* the range's outcome (a thread's) */
   gg_error err;
 } merge_part;
 
-/* Feed one run record to the term writer. */
+/* Feed one run record to the term writer, decoded EMIT_DOCS documents at
+** a time (and fewer when their positions pass EMIT_POSITIONS), so that the
+** writer is called per chunk, not per document. */
 static int emit_record(merge_part *mp, const run_reader *r, gg_error *err) {
   const uint8_t *p = r->rec, *end = r->rec + r->rec_len;
   int64_t doc = -1;
-  for (uint64_t i = 0; i < r->df; i++) {
-    uint64_t gap, tf;
-    if (gg_varint_get(&p, end, &gap) || gg_varint_get(&p, end, &tf) || tf == 0 ||
-        tf > (uint64_t)(end - p))
-      return gg_fail(err, GG_EIO, "temporary run file damaged");
-    doc += (int64_t)gap + 1;
-    if (tf > mp->scratch_cap) {
-      uint32_t *sc = realloc(mp->scratch, tf * sizeof *sc);
-      if (!sc) return gg_nomem(err);
-      mp->scratch = sc;
-      mp->scratch_cap = tf;
-    }
-    /* Position gaps are stored as the segment stores them; the positions
-    ** they add up to must fit 32 bits. */
-    uint64_t pos_end = 0;
-    for (uint64_t k = 0; k < tf; k++) {
-      uint64_t g;
-      if (gg_varint_get(&p, end, &g) || g > UINT32_MAX || (pos_end += g + 1) > UINT32_MAX)
+  uint64_t i = 0;
+  while (i < r->df) {
+    size_t nd = 0, np = 0;
+    while (i < r->df && nd < EMIT_DOCS && np < EMIT_POSITIONS) {
+      uint64_t gap, tf;
+      if (gg_varint_get(&p, end, &gap) || gg_varint_get(&p, end, &tf) || tf == 0 ||
+          tf > (uint64_t)(end - p))
         return gg_fail(err, GG_EIO, "temporary run file damaged");
-      mp->scratch[k] = (uint32_t)g;
+      doc += (int64_t)gap + 1;
+      if (doc > UINT32_MAX) return gg_fail(err, GG_EIO, "temporary run file damaged");
+      if (np + tf > mp->scratch_cap) {
+        size_t cap = np + tf > 2 * mp->scratch_cap ? np + tf : 2 * mp->scratch_cap;
+        uint32_t *sc = realloc(mp->scratch, cap * sizeof *sc);
+        if (!sc) return gg_nomem(err);
+        mp->scratch = sc;
+        mp->scratch_cap = cap;
+      }
+      /* Position gaps are stored as the segment stores them; the positions
+      ** they add up to must fit 32 bits. */
+      uint64_t pos_end = 0;
+      uint32_t *out = mp->scratch + np;
+      for (uint64_t k = 0; k < tf; k++) {
+        uint64_t g;
+        if (gg_varint_get(&p, end, &g) || g > UINT32_MAX || (pos_end += g + 1) > UINT32_MAX)
+          return gg_fail(err, GG_EIO, "temporary run file damaged");
+        out[k] = (uint32_t)g;
+      }
+      mp->docs[nd] = (uint32_t)doc;
+      mp->tfs[nd] = (uint32_t)tf;
+      nd++;
+      np += tf;
+      i++;
     }
-    int rc = gg_termw_doc(mp->w, (uint32_t)doc, mp->scratch, (uint32_t)tf, err);
+    int rc = gg_termw_docs(mp->w, mp->docs, mp->tfs, mp->scratch, nd, err);
     if (rc) return rc;
   }
   return GG_OK;

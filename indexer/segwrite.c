@@ -555,18 +555,34 @@ static void block_flush(gg_termw *w) {
   w->b_pos.n = 0;
 }
 
-int gg_termw_doc(gg_termw *w, uint32_t doc, const uint32_t *pos_gaps, uint32_t tf, gg_error *err) {
-  if (w->rc == GG_OK && (doc >= w->seg->ndocs || (int64_t)doc <= (w->b_n ? (int64_t)w->b_doc[w->b_n - 1] : w->t_last_doc) || tf == 0))
-    w->rc = gg_fail(&w->err, GG_EINVAL, "internal: postings out of order");
-  if (w->rc != GG_OK) return termw_status(w, err);
-  w->b_doc[w->b_n] = doc;
-  w->b_tf[w->b_n] = tf;
-  w->b_n++;
-  gg_buf_put(&w->b_pos, pos_gaps, (size_t)tf * sizeof *pos_gaps);
-  if (w->b_pos.oom) w->rc = gg_nomem(&w->err);
-  w->t_df++;
-  w->npostings++;
-  if (w->b_n == GG_BLOCK) block_flush(w);
+int gg_termw_docs(gg_termw *w, const uint32_t *docs, const uint32_t *tfs, const uint32_t *pos_gaps,
+                  size_t n, gg_error *err) {
+  size_t i = 0;
+  while (w->rc == GG_OK && i < n) {
+    /* Into the open block: as many documents as it has room for, their
+    ** positions in one copy. */
+    size_t take = GG_BLOCK - w->b_n < n - i ? GG_BLOCK - w->b_n : n - i, npos = 0;
+    int64_t prev = w->b_n ? (int64_t)w->b_doc[w->b_n - 1] : w->t_last_doc;
+    for (size_t k = 0; k < take; k++) {
+      uint32_t doc = docs[i + k], tf = tfs[i + k];
+      if ((int64_t)doc <= prev || doc >= w->seg->ndocs || tf == 0) {
+        w->rc = gg_fail(&w->err, GG_EINVAL, "internal: postings out of order");
+        return termw_status(w, err);
+      }
+      prev = doc;
+      w->b_doc[w->b_n + k] = doc;
+      w->b_tf[w->b_n + k] = tf;
+      npos += tf;
+    }
+    gg_buf_put(&w->b_pos, pos_gaps, npos * sizeof *pos_gaps);
+    if (w->b_pos.oom) w->rc = gg_nomem(&w->err);
+    pos_gaps += npos;
+    w->b_n += (uint32_t)take;
+    w->t_df += (uint32_t)take;
+    w->npostings += take;
+    i += take;
+    if (w->b_n == GG_BLOCK) block_flush(w);
+  }
   return termw_status(w, err);
 }
 
