@@ -29,8 +29,10 @@ static const char MAGIC_END[8] = {'G', 'G', 'E', 'N', 'D', '\r', '\n', 0x1a};
 /* Written bytes are handed to the disk in steps of this (sync_file_range,
 ** which only starts the writes), so that the fsync that publishes the file
 ** waits for the last step's worth, not for the whole file, which the
-** kernel's own write-back would otherwise mostly leave until then. */
-#define WRITEBACK_STEP ((uint64_t)8 << 20)
+** kernel's own write-back would otherwise mostly leave until then.  One
+** write buffer: reuters' 13.5 MB segment's fsync took 3.9 ms with 8 MiB
+** steps, 0.75 ms with 1 MiB. */
+#define WRITEBACK_STEP ((uint64_t)WRITE_CHUNK)
 
 struct gg_pfw {
   int fd;
