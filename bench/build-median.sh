@@ -12,11 +12,15 @@
 # Each repetition is one ../shared/peers/run-peers run (so every engine is
 # built exactly as in bench/run.sh) with gg through PEERS_EXTRA, one
 # one-word topic (the searches are not what is measured), indexes deleted
-# after use.  Engines: $PEERS (default sqlite-fts5 xapian xapian-english
-# lucene) plus gg and gg-nostem.  The build time is the wall time that
-# run-peers records (/usr/bin/time -v around the engine's build command).
+# after use.  Engines: $PEERS (default sqlite-fts5 sqlite-fts5-porter xapian
+# xapian-english lucene lucene-porter) plus gg and gg-nostem.  The build
+# time is the wall time that run-peers records (/usr/bin/time -v around the
+# engine's build command, 10 ms resolution).
 # Output: OUTDIR/build-median.md, a table of every engine's times, median,
-# and gg's and gg-nostem's median / the peer's median.
+# gg's and gg-nostem's median / the peer's median, and the like-for-like
+# ratio the targets mean (stemming on for both or off for both):
+# gg-nostem against the unstemmed peers, gg (Snowball english) against the
+# stemmed ones (-porter: original Porter; xapian-english: Snowball english).
 #
 # Environment: PEERS, GG_PEER_BIN (a gg-peer binary; default: build gg
 # Release in build-bench/ as bench/run.sh does and use that).
@@ -43,11 +47,12 @@ if [ -z "${GG_PEER_BIN:-}" ]; then
     GG_PEER_BIN=$OUT/bin/gg-peer
 fi
 printf '1\tthe\n' > "$OUT/topic.tsv"
-ENGINES="${PEERS:-sqlite-fts5 xapian xapian-english lucene} gg gg-nostem"
+DEFAULT_PEERS="sqlite-fts5 sqlite-fts5-porter xapian xapian-english lucene lucene-porter"
+ENGINES="${PEERS:-$DEFAULT_PEERS} gg gg-nostem"
 
 for ((r = 1; r <= N; r++)); do
     log "repetition $r of $N"
-    PEERS="${PEERS:-sqlite-fts5 xapian xapian-english lucene}" \
+    PEERS="${PEERS:-$DEFAULT_PEERS}" \
     PEERS_EXTRA="gg=$GG_PEER_BIN;gg-nostem=$GG_PEER_BIN --stemmer none" \
     PEERS_WARMUP=0 PEERS_TIMED_PASSES=1 PEERS_KEEP_INDEX=0 PEERS_NO_INSTALL=1 \
         "$SHARED/peers/run-peers" "$CORPUS" "$OUT/topic.tsv" "$OUT/rep$r" > "$OUT/rep$r.log" 2>&1 ||
@@ -67,10 +72,14 @@ def wall(path):
 
 times = {e: [wall(f"{out}/rep{r}/results/{e}/build.time") for r in range(1, n + 1)] for e in engines}
 med = {e: statistics.median(t) for e, t in times.items()}
-print(f"| engine | build s, {n} runs | median s | gg / engine | gg-nostem / engine |")
-print("|---|---|---|---|---|")
+def stemmed(e):
+    return e.endswith("-porter") or e.endswith("-english") or e == "gg"
+print(f"| engine | build s, {n} runs | median s | gg / engine | gg-nostem / engine | like for like |")
+print("|---|---|---|---|---|---|")
 for e in engines:
     runs = " ".join(f"{t:.2f}" for t in times[e])
-    print(f"| {e} | {runs} | {med[e]:.2f} | {med['gg'] / med[e]:.3f} | {med['gg-nostem'] / med[e]:.3f} |")
+    own = "gg" if stemmed(e) else "gg-nostem"
+    like = "" if e.startswith("gg") else f"{own} {med[own] / med[e]:.3f}"
+    print(f"| {e} | {runs} | {med[e]:.2f} | {med['gg'] / med[e]:.3f} | {med['gg-nostem'] / med[e]:.3f} | {like} |")
 EOF
 cat "$OUT/build-median.md"
