@@ -235,6 +235,23 @@ uint64_t gg_inverter_runs(const gg_inverter *v) {
   return v->nruns + (v->final_order && v->nterms > 0);  /* the table is the last run */
 }
 
+/* n (<= ARENA_CHUNK) bytes from the newest chunk of list, a new chunk if
+** they do not fit (the old one's tail goes unused); NULL on OOM.  Chunks
+** count in the budget whole. */
+static void *chunk_take(gg_inverter *v, arena_chunk **list, size_t n) {
+  if (!*list || (*list)->used + n > ARENA_CHUNK) {
+    arena_chunk *c = malloc(sizeof *c + ARENA_CHUNK);
+    if (!c) return NULL;
+    c->next = *list;
+    c->used = 0;
+    *list = c;
+    v->used += ARENA_CHUNK;
+  }
+  void *p = (*list)->data + (*list)->used;
+  (*list)->used += n;
+  return p;
+}
+
 /* A block of 1 << shift bytes (shift <= SLAB_MAX_SHIFT) from the slab; NULL on OOM. */
 static uint8_t *slab_alloc(gg_inverter *v, unsigned shift) {
   uint8_t *b = v->slab_free[shift];
@@ -242,19 +259,7 @@ static uint8_t *slab_alloc(gg_inverter *v, unsigned shift) {
     memcpy(&v->slab_free[shift], b, sizeof b);
     return b;
   }
-  size_t n = (size_t)1 << shift;
-  if (!v->slab || v->slab->used + n > ARENA_CHUNK) {
-    /* The old chunk's tail (less than SLAB_MAX) goes unused. */
-    arena_chunk *c = malloc(sizeof *c + ARENA_CHUNK);
-    if (!c) return NULL;
-    c->next = v->slab;
-    c->used = 0;
-    v->slab = c;
-    v->used += ARENA_CHUNK;
-  }
-  b = (uint8_t *)v->slab->data + v->slab->used;
-  v->slab->used += n;
-  return b;
+  return chunk_take(v, &v->slab, (size_t)1 << shift);
 }
 
 /* Room for extra more bytes in r; -1 on OOM (r unchanged).  The budget
@@ -288,17 +293,8 @@ static int rec_reserve(gg_inverter *v, rec_buf *r, size_t extra) {
 }
 
 static char *arena_copy(gg_inverter *v, const char *s, size_t n) {
-  if (!v->arena || v->arena->used + n > ARENA_CHUNK) {
-    arena_chunk *c = malloc(sizeof *c + ARENA_CHUNK);
-    if (!c) return NULL;
-    c->next = v->arena;
-    c->used = 0;
-    v->arena = c;
-    v->used += ARENA_CHUNK;
-  }
-  char *p = v->arena->data + v->arena->used;
-  memcpy(p, s, n);
-  v->arena->used += n;
+  char *p = chunk_take(v, &v->arena, n);
+  if (p) memcpy(p, s, n);
   return p;
 }
 
