@@ -32,10 +32,11 @@
 ** hands stored text to the segment writer (whose compressor thread deflates
 ** it); batches of documents go to the inverter thread, which analyses and
 ** inverts them in document order and sends each batch back with the
-** documents' lengths.  At the end, a merge thread merges the sorted runs
-** while the calling thread writes the postings (gg_inverter_finish).  With
-** opts.threads == 1 the same stages run one after the other in the calling
-** thread (same bytes out). */
+** documents' lengths.  At the end the terms are divided in two ranges:
+** the calling thread merges the sorted runs of the first and encodes their
+** postings, a second thread does the same for the second, whose bytes are
+** then appended (gg_inverter_finish).  With opts.threads == 1 the same
+** stages run one after the other in the calling thread (same bytes out). */
 /* Batches are small because the inverter, the slower stage, still has the
 ** batches in flight to invert when parsing ends, with the other core idle:
 ** 256 KiB rather than 1 MiB made reuters' build 5 % faster, gcide's 3 %. */

@@ -105,8 +105,9 @@ int gg_inverter_new(const char *tmp_dir, size_t memory_budget, gg_inverter **out
 /* Add one document's terms (analysed by the caller's analyser). */
 int gg_inverter_add(gg_inverter *inv, gg_analyzer *an, uint32_t doc, const gg_doc *d,
                     uint32_t *ntokens, gg_error *err);
-/* Merge all runs and feed every term's postings to s; threaded: the merge
-** runs in a thread of its own while the caller writes (same bytes). */
+/* Merge all runs and feed every term's postings to s; threaded: a second
+** thread merges and encodes the later terms into a part of s, appended
+** when both are done (same bytes). */
 int gg_inverter_finish(gg_inverter *inv, gg_segw *s, int threaded, gg_error *err);
 uint64_t gg_inverter_runs(const gg_inverter *inv);
 void gg_inverter_free(gg_inverter *inv);

@@ -11,6 +11,8 @@
 ** term over the whole collection are its run records concatenated in run
 ** order; the final merge is a k-way merge on the term only, of the runs in
 ** the file and the table itself (sorted, never written out) as the last run.
+** With threads it is two merges of two ranges of terms at once: a range's
+** start in a run file is found from marks kept every RUN_MARK_EVERY terms.
 **
 ** Run file: repeated { varint term_len, term bytes, varint df,
 ** varint record_len, record bytes }, terms strictly increasing.

@@ -414,7 +414,10 @@ static int termw_new(gg_segw *s, gg_termw **out, gg_error *err) {
 int gg_segw_terms(gg_segw *s, gg_termw **out, gg_error *err) {
   *out = NULL;
   if (s->rc == GG_OK && !s->in_terms) docs_finish(s);
-  if (s->rc == GG_OK && !s->own && termw_new(s, &s->own, &s->err) == GG_OK) s->own->post = s->post;
+  if (s->rc == GG_OK && !s->own) {
+    s->rc = termw_new(s, &s->own, &s->err);
+    if (s->rc == GG_OK) s->own->post = s->post;
+  }
   if (s->rc != GG_OK) {
     if (err) *err = s->err;
     return s->rc;
@@ -525,9 +528,10 @@ static void block_flush(gg_termw *w) {
   } else {
     /* Tail block (fewer than 128 documents): varints, gap*2+1 when tf==1,
     ** else gap*2 followed by tf; positions as varint gaps.  Written in
-    ** place into the writer's scratch, reserved for the worst case. */
+    ** place into the writer's scratch, reserved for the worst case: every
+    ** value is below 2^33, five varint bytes. */
     gg_buf *v = &w->tail;
-    if (gg_buf_reserve(v, (2 * (size_t)w->b_n + np) * GG_VARINT_MAX)) {
+    if (gg_buf_reserve(v, (2 * (size_t)w->b_n + np) * 5)) {
       w->rc = gg_nomem(&w->err);
       return;
     }
