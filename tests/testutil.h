@@ -76,7 +76,7 @@ static inline unsigned char *tu_read(const char *path, size_t *n) {
 
 /* 1 if the two files exist and have the same bytes. */
 static inline int tu_same_file(const char *a, const char *b) {
-  size_t na, nb;
+  size_t na = 0, nb = 0;
   unsigned char *x = tu_read(a, &na), *y = tu_read(b, &nb);
   int same = x && y && na == nb && memcmp(x, y, na) == 0;
   free(x);
