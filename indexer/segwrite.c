@@ -41,7 +41,7 @@ struct gg_termw {
   uint64_t post_n, pos_n; /* bytes written to each */
   gg_buf entries;         /* a part's dictionary entries: varint len, term,
                           ** varint df, post start, post bytes, pos start, pos bytes */
-  uint64_t nterms, npostings;
+  uint64_t npostings;     /* (the segment counts terms as its dictionary gets them) */
   int rc;
   gg_error err;
 
@@ -598,7 +598,6 @@ int gg_termw_end(gg_termw *w, gg_error *err) {
   if (w->t_skip.n > GG_SKIP_ENTRY) put_post(w, w->t_skip.p, w->t_skip.n);
   if (w->t_skip.oom || w->b_pos.oom) w->rc = gg_nomem(&w->err);
   if (w->rc != GG_OK) return termw_status(w, err);
-  w->nterms++;
   if (!w->pos) {
     gg_segw *s = w->seg;
     dict_add(s, w->term.p, w->term.n, w->t_df, w->t_post_start, w->t_post_n, w->t_pos_start, w->t_pos_n);
