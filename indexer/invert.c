@@ -966,10 +966,18 @@ static int merge_range(merge_part *mp, gg_error *err) {
   return rc;
 }
 
+/* Where a range of the final merge begins: a term of the table and its
+** index in v->final_order. */
+typedef struct range_bound {
+  const uint8_t *term;
+  size_t len;
+  uint32_t at;
+} range_bound;
+
 /* Readers for the terms in [lo, hi) of every run (NULL bounds: open),
 ** the table's order being v->final_order. */
-static int part_init(merge_part *mp, gg_inverter *v, const uint8_t *base, const run_reader *lo,
-                     const run_reader *hi, gg_error *err) {
+static int part_init(merge_part *mp, gg_inverter *v, const uint8_t *base, const range_bound *lo,
+                     const range_bound *hi, gg_error *err) {
   mp->v = v;
   mp->runs = v->runs;
   if (!(mp->rr = calloc(v->nruns + 1, sizeof *mp->rr))) return gg_nomem(err);
@@ -1007,9 +1015,9 @@ static void *part_main(void *arg) {
 ** kinds of documents, so their bytes divide about the same).  The calling
 ** thread takes a little less than half because it then appends the other
 ** half's bytes, which takes about a tenth as long as merging them.  The bound
-** is a reader with the term and its index in final_order; returns 0 when
-** the table is too small to divide. */
-static int split_point(const gg_inverter *v, run_reader *bound) {
+** is the table's term there; returns 0 when the table is too small to
+** divide. */
+static int split_point(const gg_inverter *v, range_bound *bound) {
   if (v->nterms < 2) return 0;
   uint64_t total = 0, sum = 0;
   for (uint32_t i = 0; i < v->nterms; i++) total += v->terms[i].rec.n;
@@ -1040,7 +1048,7 @@ int gg_inverter_finish(gg_inverter *v, gg_segw *s, int threaded, gg_error *err) 
   /* With threads, the terms are divided in two ranges merged and encoded at
   ** once: the first into the segment's own writer here, the second into a
   ** part in a thread, appended after (the file is the same). */
-  run_reader bound;
+  range_bound bound;
   int split = threaded && split_point(v, &bound);
   merge_part own = {0}, part = {0};
   pthread_t t;

@@ -619,15 +619,17 @@ int gg_termw_end(gg_termw *w, gg_error *err) {
   return termw_status(w, err);
 }
 
-int gg_segw_append_part(gg_segw *s, gg_termw *w, gg_error *err) {
-  if (s->rc == GG_OK && s->own && s->own->rc != GG_OK) {
-    s->rc = s->own->rc;
-    s->err = s->own->err;
-  }
-  if (s->rc == GG_OK && w->rc != GG_OK) {
+/* A term writer's first error becomes the segment's, if it has none. */
+static void adopt_error(gg_segw *s, const gg_termw *w) {
+  if (s->rc == GG_OK && w && w->rc != GG_OK) {
     s->rc = w->rc;
     s->err = w->err;
   }
+}
+
+int gg_segw_append_part(gg_segw *s, gg_termw *w, gg_error *err) {
+  adopt_error(s, s->own);
+  adopt_error(s, w);
   uint64_t post_base = gg_spool_size(s->post), pos_base = gg_pfw_offset(s->f) - s->pos_off;
   if (s->rc == GG_OK) s->rc = gg_spool_copy_to(w->pos, s->f, &s->err);
   if (s->rc == GG_OK) s->rc = gg_spool_append(s->post, w->post, &s->err);
@@ -677,9 +679,8 @@ static void dict_top_write(gg_segw *s) {
 
 int gg_segw_finish(gg_segw *s, gg_build_stats *stats, uint64_t *file_size, gg_error *err) {
   if (s->rc == GG_OK && !s->in_terms) docs_finish(s);
-  if (s->rc == GG_OK && s->own) {
-    s->rc = s->own->rc;
-    s->err = s->own->err;
+  if (s->own) {
+    adopt_error(s, s->own);
     s->npostings += s->own->npostings;
     gg_termw_free(s->own);
   }
