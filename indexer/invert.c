@@ -34,6 +34,7 @@
                                             ** (by each of the 2 * runs readers of a threaded merge) */
 #define EMIT_DOCS 512                       /* run record documents decoded at a time */
 #define EMIT_POSITIONS 16384                /* ... or fewer, past this many positions */
+#define MERGE_AHEAD 8                       /* table terms prefetched ahead by the final merge */
 #define RUN_MARK_EVERY 256                  /* run terms between marks (where a merge range may start) */
 
 /* A run record: bytes grown by doubling from 64.  Records of up to
@@ -795,6 +796,18 @@ static int run_next(run_reader *r, gg_error *err) {
     if (r->at == r->count) {
       r->done = 1;
       return GG_OK;
+    }
+    /* Terms in byte order are scattered in memory: their accumulators,
+    ** then their records and bytes, are fetched a few terms ahead. */
+    if (r->at + MERGE_AHEAD < r->count) {
+      const term_acc *u = &r->v->terms[r->order[r->at + MERGE_AHEAD]];
+      __builtin_prefetch(&u->term);
+      __builtin_prefetch(&u->rec.n);
+    }
+    if (r->at + MERGE_AHEAD / 2 < r->count) {
+      const term_acc *u = &r->v->terms[r->order[r->at + MERGE_AHEAD / 2]];
+      __builtin_prefetch(u->term);
+      __builtin_prefetch(u->rec.p);
     }
     const term_acc *t = &r->v->terms[r->order[r->at++]];
     r->term = (const uint8_t *)t->term;
