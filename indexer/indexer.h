@@ -22,12 +22,13 @@ uint64_t gg_spool_size(const gg_spool *s);
 /* Append the whole content to w, or to another spool. */
 int gg_spool_copy_to(gg_spool *s, gg_pfw *w, gg_error *err);
 int gg_spool_append(gg_spool *dst, gg_spool *src, gg_error *err);
-/* Map the whole content read-only; valid until gg_spool_close. */
-int gg_spool_map(gg_spool *s, const uint8_t **p, gg_error *err);
+/* Copy the bytes [off, off+n) of the content to dst: from the file with
+** pread, not through a mapping (a mapping's pages, in the large folios the
+** page cache now uses, count in the process's memory well past the bytes
+** read), so a reader's memory is the buffer it reads into.  Threads may
+** read at once while nothing is written. */
+int gg_spool_read(gg_spool *s, uint64_t off, void *dst, size_t n, gg_error *err);
 int gg_spool_status(gg_spool *s, gg_error *err);
-/* Drop the mapped pages of [p, p+n) from this process's memory once read
-** (a file-backed mapping reads them again if needed); no-op in memory. */
-void gg_spool_release(gg_spool *s, const uint8_t *p, size_t n);
 void gg_spool_close(gg_spool *s);
 
 /* ---- walk.c: inputs -> documents ------------------------------------ */

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <stdint.h>
 #include <unistd.h>
 
@@ -21,7 +20,6 @@ struct gg_spool {
   gg_buf mem;         /* pending bytes (all of them while not spilled) */
   int fd;             /* -1 until spilled */
   uint64_t file_n;    /* bytes already in the file */
-  void *map;          /* gg_spool_map of the file, or NULL */
   int rc;
   gg_error err;
 };
@@ -89,9 +87,27 @@ int gg_spool_status(gg_spool *s, gg_error *err) {
   return s->rc;
 }
 
-/* Hand the whole content to put(ctx, bytes, n) in order, the spilled part
-** read in 1 MiB chunks (not mapped: a mapping's pages would count in the
-** process's memory until unmapped). */
+int gg_spool_read(gg_spool *s, uint64_t off, void *dst, size_t n, gg_error *err) {
+  if (s->rc != GG_OK) return gg_spool_status(s, err);
+  if (off > gg_spool_size(s) || n > gg_spool_size(s) - off)
+    return gg_fail(err, GG_EIO, "%s: read past the end of a temporary file", s->dir);
+  uint8_t *d = dst;
+  while (n > 0 && off < s->file_n) {
+    size_t want = s->file_n - off < n ? (size_t)(s->file_n - off) : n;
+    ssize_t k = pread(s->fd, d, want, (off_t)off);
+    if (k < 0 && errno == EINTR) continue;
+    if (k <= 0)
+      return gg_fail(err, GG_EIO, "%s: cannot read a temporary file: %s", s->dir,
+                     k < 0 ? strerror(errno) : "short read");
+    d += k;
+    off += (uint64_t)k;
+    n -= (size_t)k;
+  }
+  if (n > 0) memcpy(d, s->mem.p + (off - s->file_n), n);
+  return GG_OK;
+}
+
+/* Hand the whole content to put(ctx, bytes, n) in order, 1 MiB at a time. */
 static int spool_each(gg_spool *s, void (*put)(void *ctx, const void *p, size_t n), void *ctx,
                       gg_error *err) {
   if (s->rc != GG_OK) return gg_spool_status(s, err);
@@ -99,18 +115,15 @@ static int spool_each(gg_spool *s, void (*put)(void *ctx, const void *p, size_t 
     enum { CHUNK = 1 << 20 };
     uint8_t *b = malloc(CHUNK);
     if (!b) return gg_nomem(err);
-    uint64_t off = 0;
-    while (off < s->file_n) {
+    for (uint64_t off = 0; off < s->file_n;) {
       size_t want = s->file_n - off < CHUNK ? (size_t)(s->file_n - off) : CHUNK;
-      ssize_t k = pread(s->fd, b, want, (off_t)off);
-      if (k < 0 && errno == EINTR) continue;
-      if (k <= 0) {
+      int rc = gg_spool_read(s, off, b, want, err);
+      if (rc) {
         free(b);
-        return gg_fail(err, GG_EIO, "%s: cannot read a temporary file: %s", s->dir,
-                       k < 0 ? strerror(errno) : "short read");
+        return rc;
       }
-      put(ctx, b, (size_t)k);
-      off += (uint64_t)k;
+      put(ctx, b, want);
+      off += want;
     }
     free(b);
   }
@@ -128,42 +141,8 @@ int gg_spool_append(gg_spool *dst, gg_spool *src, gg_error *err) {
   return rc ? rc : gg_spool_status(dst, err);
 }
 
-int gg_spool_map(gg_spool *s, const uint8_t **p, gg_error *err) {
-  if (s->rc != GG_OK) return gg_spool_status(s, err);
-  if (s->fd < 0) {
-    /* In memory: pad so codecs may over-read. */
-    if (gg_buf_reserve(&s->mem, 16)) return gg_nomem(err);
-    memset(s->mem.p + s->mem.n, 0, 16);
-    *p = s->mem.p;
-    return GG_OK;
-  }
-  if (s->mem.n) spill(s);
-  if (s->rc != GG_OK) return gg_spool_status(s, err);
-  /* Pad the file so decoders may read past the last byte. */
-  static const uint8_t zeros[16];
-  if (pwrite(s->fd, zeros, sizeof zeros, (off_t)s->file_n) != (ssize_t)sizeof zeros)
-    return gg_fail(err, GG_EIO, "%s: cannot write a temporary file: %s", s->dir, strerror(errno));
-  s->map = mmap(NULL, (size_t)s->file_n + 16, PROT_READ, MAP_SHARED, s->fd, 0);
-  if (s->map == MAP_FAILED) {
-    s->map = NULL;
-    return gg_fail(err, GG_EIO, "%s: cannot map a temporary file: %s", s->dir, strerror(errno));
-  }
-  madvise(s->map, (size_t)s->file_n + 16, MADV_SEQUENTIAL);
-  *p = s->map;
-  return GG_OK;
-}
-
-void gg_spool_release(gg_spool *s, const uint8_t *p, size_t n) {
-  if (!s->map) return;  /* memory spools hold the only copy */
-  /* Whole pages inside [p, p+n) only. */
-  uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
-  uintptr_t a = ((uintptr_t)p + page - 1) & ~(page - 1), b = ((uintptr_t)p + n) & ~(page - 1);
-  if (b > a) madvise((void *)a, b - a, MADV_DONTNEED);
-}
-
 void gg_spool_close(gg_spool *s) {
   if (!s) return;
-  if (s->map) munmap(s->map, (size_t)s->file_n + 16);
   if (s->fd >= 0) close(s->fd);
   gg_buf_free(&s->mem);
   free(s->dir);
