@@ -13,8 +13,9 @@
 #  4. one query per process on the 1 GB index (bench/fresh-latency): OR and
 #     phrase topics, hot twice, then cold (page cache dropped: needs root);
 #     first the musl and glibc builds of gg-search side by side, if both exist;
-#  5. the 1 GB corpus built again with --memory 256M under /usr/bin/time -v,
-#     compared byte for byte with the default build;
+#  5. the 1 GB corpus built again at each budget of $MEMORY_BUDGETS (default
+#     32M 64M 128M 256M) under /usr/bin/time -v, compared byte for byte with
+#     the default build (OUTDIR/memory.md);
 #  6. bench/decode-speed.
 # Logs: OUTDIR/*.log; tables: OUTDIR/*/compare.md, OUTDIR/scale/scale.md.
 # Takes about 25 minutes on the 2-core machine (Xapian's 1 GB build: 8).
@@ -38,6 +39,7 @@ cp build-bench/gg-index build-bench/gg-search build-bench/bench/gg-peer build-be
 # is kept beside it: step 4 runs both, interleaved.
 [ -x build-bench/gg-search-glibc ] && cp build-bench/gg-search-glibc "$B/"
 export GG_PEER_BIN=$B/gg-peer
+MEMORY_BUDGETS=${MEMORY_BUDGETS:-32M 64M 128M 256M}
 
 for c in reuters21578 gcide; do
   PEERS="sqlite-fts5 xapian xapian-english lucene" PEERS_WARMUP=10 PEERS_TIMED_PASSES=5 \
@@ -75,13 +77,27 @@ IDX=$S/1000mb/index/gg
 } > "$OUT/fresh.log" 2>&1
 stamp "fresh-process latency done"
 
-rm -rf "$OUT/mem256"
-/usr/bin/time -v "$B/gg-index" build --index "$OUT/mem256" --memory 256M --quiet "$S/scale-1000mb.jsonl.gz" \
-  > "$OUT/mem256.log" 2>&1
-for f in MANIFEST seg-000001.gg; do
-  cmp "$IDX/$f" "$OUT/mem256/$f" >> "$OUT/mem256.log" 2>&1 && echo "$f: identical to the default build" >> "$OUT/mem256.log"
-done
-stamp "--memory 256M build done"
+# The memory budget: the 1 GB corpus at budgets from 32M to 256M, each
+# build's peak RSS and wall time from /usr/bin/time -v, its files compared
+# with the default build's.
+{
+  echo "| --memory | wall s | peak RSS MiB | peak / budget | files |"
+  echo "|---|---|---|---|---|"
+  for M in $MEMORY_BUDGETS; do
+    rm -rf "$OUT/mem$M"
+    /usr/bin/time -v "$B/gg-index" build --index "$OUT/mem$M" --memory "$M" --quiet "$S/scale-1000mb.jsonl.gz" \
+      > "$OUT/mem$M.log" 2>&1
+    same="identical"
+    for f in MANIFEST seg-000001.gg; do cmp -s "$IDX/$f" "$OUT/mem$M/$f" || same="DIFFER"; done
+    awk -v m="$M" -v same="$same" '
+      /Maximum resident set size/ { kb = $NF }
+      /Elapsed \(wall clock\)/ { n = split($NF, t, ":"); w = 0; for (i = 1; i <= n; i++) w = w * 60 + t[i] }
+      END { mib = kb / 1024; printf "| %s | %.1f | %.1f | %.2f | %s |\n", m, w, mib, mib / (m + 0), same }' \
+      "$OUT/mem$M.log"
+    rm -rf "$OUT/mem$M"
+  done
+} > "$OUT/memory.md"
+stamp "memory budget builds done"
 
 "$B/decode-speed" > "$OUT/decode.log" 2>&1
 stamp "all done"

@@ -33,7 +33,7 @@
 #define RUN_SPOOL_MEM (4u << 20)
 #define HUGE_PAGE ((size_t)2 << 20)
 #define WINDOW_MAX ((size_t)1 << 20)        /* a run file reader's window, at most */
-#define WINDOW_MIN ((size_t)16 << 10)       /* ... and at least (see window_size) */
+#define WINDOW_MIN ((size_t)4 << 10)        /* ... and at least (see window_size) */
 #define RUN_HEADER_MAX (2 * GG_VARINT_MAX + 2 + 255) /* a run entry before its record */
 #define EMIT_DOCS 512                       /* run record documents decoded at a time */
 #define EMIT_POSITIONS 16384                /* ... or fewer, past this many positions */

@@ -597,7 +597,7 @@ def case_determinism():
     With 24M the indexer's word cache is capped at 8192 slots and fills
     (20000 distinct words), so words past it take the uncached path.  Some
     documents repeat two words tens of thousands of times: at 1M and 3M
-    the final merge reads the run file through 16 KiB windows, so their
+    the final merge reads the run file through windows of a few KiB, so their
     records and single documents' positions span many window refills, and
     a window grows for one document and shrinks back after it."""
     s = T.Scratch("e2e-determinism")
