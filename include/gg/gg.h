@@ -95,7 +95,11 @@ typedef struct gg_build_opts {
   const char *index_dir;      /* NULL: gg_default_index_dir() */
   const char *stemmer;        /* "english" (default when NULL), "none", or any
                               ** Snowball algorithm name */
-  size_t memory_budget;       /* bytes for in-memory inversion; 0: 512 MiB */
+  size_t memory_budget;       /* bytes the whole build may use at its peak; 0: 512 MiB.
+                              ** Held from 64 MiB up; below that the build's own
+                              ** buffers (about 25 MiB, plus 4 bytes per document)
+                              ** come on top, and the budget only sets how much is
+                              ** inverted in memory before a run is written. */
   size_t max_doc_bytes;       /* larger documents are skipped; 0: 64 MiB */
   int threads;                /* 1: every stage in the calling thread; 0 (default) or more:
                               ** parsing, inversion, compression of the stored text and
