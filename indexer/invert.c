@@ -13,6 +13,8 @@
 ** the file and the table itself (sorted, never written out) as the last run.
 ** With threads it is two merges of two ranges of terms at once: a range's
 ** start in a run file is found from marks kept every RUN_MARK_EVERY terms.
+** The run file is read back through a window per reader, so the merge's
+** memory is bounded by the budget, not by the file or the number of runs.
 **
 ** Run file: repeated { varint term_len, term bytes, varint df,
 ** varint record_len, record bytes }, terms strictly increasing.
