@@ -669,8 +669,8 @@ out:
 /* Before the table's terms are visited in byte order (order_[0..n_), now
 ** at i_): in that order they are scattered in memory, three dependent
 ** cache misses per term, so their accumulators are fetched MERGE_AHEAD
-** terms ahead and their records and bytes half as far (the final merge of
-** reuters went from 43 to 39 ms, of gcide from 120 to 98 ms).  A macro:
+** terms ahead and their records and bytes half as far (reuters' final
+** merge went from 43 to 39 ms, over 15 interleaved builds).  A macro:
 ** GCC 12 dropped these prefetches from the same code as an inline
 ** function (seen in the assembly). */
 #define PREFETCH_AHEAD(inv_, order_, i_, n_)                                \
