@@ -894,16 +894,22 @@ static int run_next(run_reader *r, gg_error *err) {
   return GG_OK;
 }
 
+/* Move r to the entry at offset off, its window emptied. */
+static void reader_seek(run_reader *r, uint64_t off) {
+  r->next = off;
+  r->p = r->lim = r->buf;
+  r->rec_left = 0;
+}
+
 /* A reader of [off, end) of the run file, its window cap bytes. */
 static int reader_open(run_reader *r, gg_spool *sp, uint64_t off, uint64_t end, size_t cap,
                        gg_error *err) {
   memset(r, 0, sizeof *r);
   r->sp = sp;
-  r->next = off;
   r->end = end;
   r->cap = r->base_cap = cap;
   if (!(r->buf = malloc(cap))) return gg_nomem(err);
-  r->p = r->lim = r->buf;
+  reader_seek(r, off);
   return GG_OK;
 }
 
@@ -929,17 +935,13 @@ static int run_seek(const gg_inverter *v, size_t i, const uint8_t *key, size_t k
   int rc = reader_open(&r, v->runs, end, end, 4 * RUN_HEADER_MAX, err);
   while (rc == GG_OK && hi - lo > 1) {
     size_t mid = lo + (hi - lo) / 2;
-    r.next = marks[mid];
-    r.p = r.lim = r.buf;
-    r.rec_left = 0;
+    reader_seek(&r, marks[mid]);
     if ((rc = run_next(&r, err)) == GG_OK && r.done) rc = run_damaged(err);
     if (rc == GG_OK && cmp_bytes(r.term, r.len, key, key_len) < 0) lo = mid;
     else hi = mid;
   }
   uint64_t at = hi > lo ? marks[lo] : end;
-  r.next = at;
-  r.p = r.lim = r.buf;
-  r.rec_left = 0;
+  reader_seek(&r, at);
   while (rc == GG_OK && at < end) {
     if ((rc = run_next(&r, err)) || r.done || cmp_bytes(r.term, r.len, key, key_len) >= 0) break;
     skip_record(&r);
